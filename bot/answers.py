@@ -1,0 +1,67 @@
+"""Compose what the bot says about an entry: plain data that adapters render."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.knowledge.models import Entry, KnowledgeBase
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """A cited document, ready to show."""
+
+    title: str
+    publisher: str
+    date: str
+    url: str | None = None
+
+    def label(self) -> str:
+        """One line: title, publisher, date."""
+        return f"{self.title} — {self.publisher}, {self.date}"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One entry's answer with everything an adapter shows."""
+
+    entry_id: str
+    title: str
+    text: str
+    red_flags: tuple[str, ...]
+    what_to_do: tuple[str, ...]
+    sources: tuple[SourceRef, ...]
+    related: tuple[tuple[str, str], ...]  # (entry id, title)
+
+
+def compose(entry: Entry, kb: KnowledgeBase) -> Answer:
+    """The answer for an entry, with its sources and related entries resolved."""
+    sources = tuple(
+        SourceRef(s.title, s.publisher, s.date, s.url)
+        for s in (kb.sources.get(sid) for sid in entry.sources)
+        if s is not None
+    )
+    related = tuple(
+        (r.id, r.title) for r in (kb.get(rid) for rid in entry.related) if r is not None
+    )
+    return Answer(
+        entry_id=entry.id,
+        title=entry.title,
+        text=entry.answer,
+        red_flags=entry.red_flags,
+        what_to_do=entry.what_to_do,
+        sources=sources,
+        related=related,
+    )
+
+
+def render_plain(answer: Answer, width: int = 0) -> str:
+    """Plain-text rendering for terminals: title, answer, red flags, actions, sources."""
+    parts = [answer.title, "", answer.text]
+    if answer.red_flags:
+        parts += ["", "Red flags:", *(f"  - {flag}" for flag in answer.red_flags)]
+    if answer.what_to_do:
+        parts += ["", "What to do:", *(f"  - {step}" for step in answer.what_to_do)]
+    if answer.sources:
+        parts += ["", "Sources:", *(f"  - {s.label()}" for s in answer.sources)]
+    return "\n".join(parts)

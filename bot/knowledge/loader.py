@@ -1,0 +1,96 @@
+"""Load the curated knowledge folder into a validated KnowledgeBase, or report every problem."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from bot.errors import KnowledgeError, Problem
+from bot.knowledge.models import KnowledgeBase
+from bot.knowledge.validate import (
+    EntryDraft,
+    SourcesResult,
+    check_references,
+    validate_entries,
+    validate_sources,
+)
+from bot.knowledge.yaml_lines import read_yaml
+
+SOURCES_FILE = "sources.yaml"
+ENTRIES_DIR = "entries"
+_EXCLUDED_FROM_HASH = frozenset({"file", "line"})
+
+
+def display_path(path: Path, root: Path) -> str:
+    """The path shown in Problems: relative to the knowledge folder's parent when possible."""
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def entry_files(directory: Path) -> list[Path]:
+    """The entry files of a knowledge folder, sorted by name."""
+    folder = directory / ENTRIES_DIR
+    return sorted(p for p in folder.glob("*.yaml") if p.is_file()) if folder.is_dir() else []
+
+
+def _load_sources(directory: Path, root: Path, problems: list[Problem]) -> SourcesResult | None:
+    """Read and validate sources.yaml; returns the result, or None if it could not be parsed."""
+    path = directory / SOURCES_FILE
+    doc = read_yaml(path, display_path(path, root), problems)
+    return None if doc is None else validate_sources(doc, problems)
+
+
+def _load_entries(directory: Path, root: Path, problems: list[Problem]) -> list[EntryDraft]:
+    """Read and validate every entry file, keeping file order."""
+    files = entry_files(directory)
+    if not files:
+        where = display_path(directory / ENTRIES_DIR, root)
+        problems.append(Problem(where, 0, "", "no entry files (*.yaml) found"))
+    drafts: list[EntryDraft] = []
+    for path in files:
+        doc = read_yaml(path, display_path(path, root), problems)
+        if doc is not None:
+            drafts.extend(validate_entries(doc, problems))
+    return drafts
+
+
+def _sort_key(problem: Problem) -> tuple[str, int, str, str]:
+    """Order problems by file, then line, then field."""
+    return (problem.file, problem.line, problem.field, problem.message)
+
+
+def load_knowledge(directory: Path) -> KnowledgeBase:
+    """Load `<dir>/sources.yaml` and `<dir>/entries/*.yaml`; raise KnowledgeError listing all."""
+    directory = Path(directory)
+    root = directory.resolve().parent
+    if not directory.is_dir():
+        raise KnowledgeError([Problem(directory.as_posix(), 0, "", "knowledge folder not found")])
+    problems: list[Problem] = []
+    sources = _load_sources(directory, root, problems)
+    drafts = _load_entries(directory, root, problems)
+    check_references(drafts, None if sources is None else sources.ids, problems)
+    if problems:
+        raise KnowledgeError(sorted(problems, key=_sort_key))
+    valid_sources = sources.sources if sources is not None else {}
+    return KnowledgeBase(entries=tuple(d.entry for d in drafts), sources=valid_sources)
+
+
+def _without_location(item: Any) -> dict[str, Any]:
+    """A dataclass as a dict, minus where it was written."""
+    data = dataclasses.asdict(item)
+    return {k: v for k, v in data.items() if k not in _EXCLUDED_FROM_HASH}
+
+
+def content_hash(kb: KnowledgeBase) -> str:
+    """SHA-256 hex of the entries (in order) and sources (by id), ignoring file and line."""
+    canonical = {
+        "entries": [_without_location(e) for e in kb.entries],
+        "sources": [_without_location(kb.sources[k]) for k in sorted(kb.sources)],
+    }
+    text = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,0 +1,70 @@
+"""Plain dataclasses for the curated knowledge base (no I/O here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+TOPICS: tuple[str, ...] = ("jobs", "crypto", "ai", "blockchain", "fraud", "help", "context", "about")
+# Topics whose entries are not about one scam: red flags and sources may be empty there.
+NON_SCAM_TOPICS: frozenset[str] = frozenset({"help", "context", "about"})
+
+
+@dataclass(frozen=True)
+class Source:
+    """A document that entries cite."""
+
+    id: str
+    title: str
+    publisher: str
+    date: str
+    url: str | None = None
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
+class Translation:
+    """An optional translated block of an entry (reserved for a later Chinese version)."""
+
+    title: str
+    answer: str
+    red_flags: tuple[str, ...] = ()
+    what_to_do: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One curated answer with the example questions that should find it."""
+
+    id: str
+    topic: str
+    title: str
+    questions: tuple[str, ...]
+    answer: str
+    red_flags: tuple[str, ...]
+    what_to_do: tuple[str, ...]
+    sources: tuple[str, ...]
+    tags: tuple[str, ...] = ()
+    related: tuple[str, ...] = ()
+    zh: Translation | None = None
+    file: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """All entries and sources, validated, in file order."""
+
+    entries: tuple[Entry, ...]
+    sources: dict[str, Source] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_id", {e.id: e for e in self.entries})
+
+    def get(self, entry_id: str) -> Entry | None:
+        """Return the entry with this id, or None."""
+        by_id: dict[str, Entry] = self._by_id  # type: ignore[attr-defined]
+        return by_id.get(entry_id)
+
+    def by_topic(self, topic: str) -> list[Entry]:
+        """Entries of one topic, in file order."""
+        return [e for e in self.entries if e.topic == topic]

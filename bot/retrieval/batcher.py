@@ -1,0 +1,98 @@
+"""Async search that encodes off the event loop and micro-batches concurrent queries.
+
+Queries that arrive while the model is busy wait in a queue; the worker takes all of them (up to
+`max_batch`) as one batch, so many concurrent users share one model call instead of queueing
+one by one. The model runs in a single worker thread, so the event loop never blocks on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from concurrent.futures import ThreadPoolExecutor
+
+from bot.retrieval.results import SearchResult
+from bot.retrieval.retriever import Retriever
+
+_Item = tuple[str, int, "asyncio.Future[SearchResult]"]
+
+
+class AsyncSearcher:
+    """`await search(text)` from any number of tasks; results equal `Retriever.search`."""
+
+    def __init__(self, retriever: Retriever, max_batch: int = 32, max_wait_ms: float = 2.0):
+        if max_batch < 1:
+            raise ValueError(f"max_batch must be at least 1, got {max_batch}")
+        self.retriever = retriever
+        self.max_batch = max_batch
+        self.max_wait = max(0.0, max_wait_ms) / 1000.0
+        self._queue: asyncio.Queue[_Item] | None = None
+        self._worker: asyncio.Task[None] | None = None
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scamwise-embed")
+        self.batches = 0  # how many model calls were made (for benchmarks and tests)
+
+    async def search(self, text: str, k: int = 3) -> SearchResult:
+        """Search one message; concurrent calls are batched together."""
+        if self._worker is None or self._worker.done():
+            self._queue = asyncio.Queue()
+            self._worker = asyncio.create_task(self._run(), name="scamwise-search-batcher")
+        assert self._queue is not None
+        future: asyncio.Future[SearchResult] = asyncio.get_running_loop().create_future()
+        await self._queue.put((text, k, future))
+        return await future
+
+    async def aclose(self) -> None:
+        """Stop the worker and the model thread; pending searches are cancelled."""
+        if self._worker is not None:
+            self._worker.cancel()
+            await asyncio.gather(self._worker, return_exceptions=True)
+            self._worker = None
+        while self._queue is not None and not self._queue.empty():
+            _, _, future = self._queue.get_nowait()
+            future.cancel()
+        self._executor.shutdown(wait=True)
+
+    async def _run(self) -> None:
+        assert self._queue is not None
+        while True:
+            batch = await self._collect(self._queue)
+            await self._process(batch)
+
+    async def _collect(self, queue: asyncio.Queue[_Item]) -> list[_Item]:
+        """Wait for one query, then take what else arrives within `max_wait`."""
+        batch = [await queue.get()]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.max_wait
+        while len(batch) < self.max_batch:
+            if not queue.empty():
+                batch.append(queue.get_nowait())
+                continue
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            try:
+                batch.append(await asyncio.wait_for(queue.get(), remaining))
+            except TimeoutError:
+                break
+        return batch
+
+    async def _process(self, batch: list[_Item]) -> None:
+        live = [item for item in batch if not item[2].done()]
+        if not live:
+            return
+        texts = [text for text, _, _ in live]
+        k = max(k for _, k, _ in live)
+        loop = asyncio.get_running_loop()
+        self.batches += 1
+        try:
+            results = await loop.run_in_executor(
+                self._executor, self.retriever.search_many, texts, k
+            )
+        except Exception as exc:  # the callers decide how to tell the user
+            for _, _, future in live:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for (_, own_k, future), result in zip(live, results, strict=True):
+            if not future.done():
+                future.set_result(dataclasses.replace(result, hits=result.hits[: max(own_k, 2)]))

@@ -1,0 +1,94 @@
+"""Validate the knowledge base and (re)build its search index.
+
+    python scripts/build_index.py [--knowledge DIR] [--out DIR] [--check] [--if-stale]
+
+Writing is atomic: a failed or interrupted build leaves the previous index in place.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.errors import ScamWiseError  # noqa: E402
+from bot.knowledge.loader import content_hash, load_knowledge  # noqa: E402
+from bot.knowledge.models import KnowledgeBase  # noqa: E402
+from bot.settings import Settings, load_settings  # noqa: E402
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line options; defaults come from the settings (SCAMWISE_* variables)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--knowledge", type=Path, help="knowledge folder (default: settings)")
+    parser.add_argument("--out", type=Path, help="index folder (default: <knowledge>/index)")
+    parser.add_argument("--check", action="store_true", help="validate only, write nothing")
+    parser.add_argument(
+        "--if-stale", action="store_true", help="build only when the index is missing or stale"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser.parse_args(argv)
+
+
+def is_fresh(out: Path, kb: KnowledgeBase, model: str) -> bool:
+    """True when `out` holds a readable index of this content and model."""
+    from bot.index import check_fresh, load_index
+
+    try:
+        _, meta = load_index(out)
+        check_fresh(meta, model=model, content_hash=content_hash(kb), where=out)
+    except ScamWiseError:
+        return False
+    return True
+
+
+def build(kb: KnowledgeBase, out: Path, settings: Settings, quiet: bool) -> None:
+    """Embed every title and question with a progress bar and write the index."""
+    from tqdm import tqdm
+
+    from bot.embedder import SentenceTransformerEmbedder
+    from bot.indexing import build_index, index_texts
+
+    started = time.perf_counter()
+    embedder = SentenceTransformerEmbedder(settings.model)
+    embedder.load()
+    total = len(index_texts(kb)[0])
+    with tqdm(total=total, unit="text", desc="embedding", disable=quiet) as bar:
+        meta = build_index(kb, embedder, out, settings.model, progress=bar.update)
+    seconds = time.perf_counter() - started
+    print(
+        f"index written to {out}: {meta.counts['entries']} entries, "
+        f"{meta.counts['vectors']} vectors of dimension {meta.dim}, "
+        f"model {meta.model}, {seconds:.1f} s"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Validate, then build unless --check (or --if-stale and the index is fresh)."""
+    args = parse_args(argv)
+    try:
+        settings = load_settings()
+        knowledge = args.knowledge or settings.knowledge_dir
+        out = args.out or (knowledge / "index" if args.knowledge else settings.index_path)
+        kb = load_knowledge(knowledge)
+        print(f"{knowledge}: {len(kb.entries)} entries and {len(kb.sources)} sources are valid")
+        if args.check:
+            return 0
+        if args.if_stale and is_fresh(out, kb, settings.model):
+            print(f"index in {out} is up to date")
+            return 0
+        build(kb, out, settings, args.quiet)
+    except ScamWiseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted: the previous index (if any) is unchanged", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

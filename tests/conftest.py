@@ -1,0 +1,99 @@
+"""Shared fixtures: an isolated working folder, a fake embedder, the real model and index."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.knowledge.loader import load_knowledge
+from bot.knowledge.models import KnowledgeBase
+
+ROOT = Path(__file__).resolve().parent.parent
+KNOWLEDGE = ROOT / "knowledge"
+DEV_SET = ROOT / "tests" / "data" / "dev_questions.yaml"
+
+
+class FakeEmbedder:
+    """Deterministic bag-of-hashed-words vectors: similar wording gives similar vectors."""
+
+    name = "fake-hash-embedder"
+
+    def __init__(self, dim: int = 64) -> None:
+        self._dim = dim
+        self.calls: list[int] = []  # batch size of every embed call
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls.append(len(texts))
+        out = np.zeros((len(texts), self._dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                digest = hashlib.sha256(word.encode()).digest()
+                out[row, digest[0] % self._dim] += 1.0
+            norm = np.linalg.norm(out[row])
+            out[row] = out[row] / norm if norm else out[row]
+        return out
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Run every test in its own empty folder with no ScamWise or Telegram variables set."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith(("SCAMWISE_", "TELEGRAM_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+    monkeypatch.chdir(tmp_path)
+    yield tmp_path
+
+
+@pytest.fixture
+def fake_embedder() -> FakeEmbedder:
+    return FakeEmbedder()
+
+
+@pytest.fixture(scope="session")
+def kb() -> KnowledgeBase:
+    """The real, validated knowledge base."""
+    return load_knowledge(KNOWLEDGE)
+
+
+@pytest.fixture(scope="session")
+def real_embedder():  # type: ignore[no-untyped-def]
+    """The real local model, loaded once per session."""
+    from bot.embedder import DEFAULT_MODEL, SentenceTransformerEmbedder
+
+    embedder = SentenceTransformerEmbedder(DEFAULT_MODEL)
+    embedder.load()
+    return embedder
+
+
+@pytest.fixture(scope="session")
+def real_index_dir(tmp_path_factory: pytest.TempPathFactory, kb, real_embedder) -> Path:  # type: ignore[no-untyped-def]
+    """The real knowledge base embedded with the real model, built once per session."""
+    from bot.embedder import DEFAULT_MODEL
+    from bot.indexing import build_index
+
+    out = tmp_path_factory.mktemp("index")
+    build_index(kb, real_embedder, out, DEFAULT_MODEL)
+    return out
+
+
+@pytest.fixture(scope="session")
+def real_retriever(kb, real_index_dir, real_embedder):  # type: ignore[no-untyped-def]
+    """A hybrid retriever over the real knowledge base and model."""
+    from bot.index import load_index
+    from bot.retrieval.retriever import Retriever
+
+    index, _ = load_index(real_index_dir)
+    return Retriever(kb, index, real_embedder)

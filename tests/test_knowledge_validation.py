@@ -1,0 +1,387 @@
+"""The knowledge loader reports every problem with the right file, line and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.errors import KnowledgeError, Problem
+from bot.knowledge.loader import content_hash, load_knowledge
+from bot.knowledge.yaml_lines import FieldChecker, LineDict, parse_yaml
+
+SOURCES = """\
+- id: src-one
+  title: "First source"
+  publisher: "Some police"
+  date: "2023-08"
+
+- id: src-two
+  title: "Second source"
+  publisher: "A regulator"
+  date: "2024"
+  url: "https://example.org/two"
+"""
+
+ANSWER = (
+    "A task scam pays you small amounts for simple online tasks, such as liking videos, "
+    "and then asks you to pay money to unlock bigger tasks with bigger rewards. The payments "
+    "grow and the withdrawals stop. Any job that makes you pay to earn is a scam, so stop "
+    "paying and report it."
+)  # 53 words
+
+# Line numbers of this template are used by the tests below (1-based).
+ENTRY = """\
+- id: task-scam
+  topic: jobs
+  title: Task scams
+  questions:
+    - What is a task scam?
+    - Is liking videos for money a scam?
+    - They paid me small amounts first, is it real?
+    - Why do I have to pay to unlock the next task?
+  answer: >-
+    ANSWER
+  red_flags:
+    - You must pay before you can earn.
+  what_to_do:
+    - Stop paying and keep the chat records.
+  sources:
+    - src-one
+""".replace("ANSWER", ANSWER)
+
+FILE = "kb/entries/jobs.yaml"
+
+
+def make_kb(tmp_path: Path, entries: dict[str, str], sources: str = SOURCES) -> Path:
+    """Write a knowledge folder `kb` with sources.yaml and the given entry files."""
+    directory = tmp_path / "kb"
+    (directory / "entries").mkdir(parents=True)
+    (directory / "sources.yaml").write_text(sources, encoding="utf-8")
+    for name, text in entries.items():
+        (directory / "entries" / name).write_text(text, encoding="utf-8")
+    return directory
+
+
+def problems_of(directory: Path) -> list[Problem]:
+    """The problems that loading the folder raises (it must raise)."""
+    with pytest.raises(KnowledgeError) as info:
+        load_knowledge(directory)
+    return info.value.problems
+
+
+def only(problems: list[Problem], field: str) -> Problem:
+    """The single problem about `field`."""
+    found = [p for p in problems if p.field == field]
+    assert len(found) == 1, problems
+    return found[0]
+
+
+def jobs(tmp_path: Path, old: str, new: str) -> list[Problem]:
+    """Problems of a folder whose one entry has `old` replaced by `new`."""
+    assert old in ENTRY
+    return problems_of(make_kb(tmp_path, {"jobs.yaml": ENTRY.replace(old, new, 1)}))
+
+
+def test_valid_folder_loads_with_entry_fields(tmp_path: Path) -> None:
+    second = ENTRY.replace("id: task-scam", "id: other-scam").replace("- src-one", "- src-two")
+    kb = load_knowledge(make_kb(tmp_path, {"jobs.yaml": ENTRY + "\n" + second}))
+    assert [e.id for e in kb.entries] == ["task-scam", "other-scam"]
+    entry = kb.entries[0]
+    assert (entry.file, entry.line) == (FILE, 1)
+    assert kb.entries[1].line == 18
+    assert entry.topic == "jobs" and entry.title == "Task scams"
+    assert entry.questions[0] == "What is a task scam?" and len(entry.questions) == 4
+    assert isinstance(entry.questions, tuple) and isinstance(entry.sources, tuple)
+    assert entry.answer == ANSWER
+    assert entry.red_flags == ("You must pay before you can earn.",)
+    assert entry.sources == ("src-one",)
+    assert entry.tags == () and entry.related == () and entry.zh is None
+    assert kb.sources["src-two"].url == "https://example.org/two"
+    assert kb.sources["src-one"].date == "2023-08"
+    assert kb.get("other-scam") is kb.entries[1]
+
+
+def test_invalid_yaml_names_file_and_line(tmp_path: Path) -> None:
+    broken = ENTRY.replace("  title: Task scams", "  title: Task scams\n bad: indent")
+    problems = problems_of(make_kb(tmp_path, {"jobs.yaml": broken}))
+    assert len(problems) == 1
+    assert problems[0].file == FILE and problems[0].line == 4
+    assert "invalid YAML" in problems[0].message
+
+
+def test_unknown_key_suggests_closest(tmp_path: Path) -> None:
+    problems = jobs(tmp_path, "  answer: >-", "  anwser: >-")
+    typo = only(problems, "anwser")
+    assert (typo.file, typo.line) == (FILE, 9)
+    assert typo.message == "unknown key 'anwser' (did you mean 'answer'?)"
+    missing = only(problems, "answer")
+    assert missing.line == 1 and "missing" in missing.message
+
+
+def test_unknown_key_without_close_match_has_no_hint(tmp_path: Path) -> None:
+    problem = only(jobs(tmp_path, "  title: Task scams", "  title: T\n  colour: red"), "colour")
+    assert problem.line == 4 and problem.message == "unknown key 'colour'"
+
+
+def test_missing_field_is_reported_at_the_item(tmp_path: Path) -> None:
+    problem = only(jobs(tmp_path, "  title: Task scams\n", ""), "title")
+    assert (problem.file, problem.line, problem.message) == (FILE, 1, "missing required field")
+
+
+def test_empty_fields(tmp_path: Path) -> None:
+    text = ENTRY.replace("title: Task scams", 'title: ""').replace(
+        "  what_to_do:\n    - Stop paying and keep the chat records.\n", "  what_to_do: []\n"
+    )
+    problems = problems_of(make_kb(tmp_path, {"jobs.yaml": text}))
+    assert only(problems, "title").line == 3
+    assert "must not be empty" in only(problems, "title").message
+    assert only(problems, "what_to_do").line == 13
+    assert "must not be empty" in only(problems, "what_to_do").message
+
+
+def test_empty_list_item(tmp_path: Path) -> None:
+    problem = only(
+        jobs(tmp_path, "    - You must pay", '    - ""\n    - You must pay'), "red_flags[0]"
+    )
+    assert problem.line == 12 and "must not be empty" in problem.message
+
+
+def test_wrong_types_are_reported_not_crashed(tmp_path: Path) -> None:
+    text = ENTRY.replace("title: Task scams", "title: 42").replace(
+        "  sources:\n    - src-one", "  sources: src-one"
+    )
+    problems = problems_of(make_kb(tmp_path, {"jobs.yaml": text}))
+    assert only(problems, "title").line == 3
+    assert "expected text, got a number" in only(problems, "title").message
+    assert only(problems, "sources").line == 15
+    assert "expected a list, got text" in only(problems, "sources").message
+
+
+def test_unquoted_colon_in_list_item_gets_a_hint(tmp_path: Path) -> None:
+    problem = only(
+        jobs(tmp_path, "You must pay before", "Warning: you must pay before"), "red_flags[0]"
+    )
+    assert problem.line == 12
+    assert "expected text, got a mapping" in problem.message and "quoted" in problem.message
+
+
+def test_entry_file_must_be_a_list(tmp_path: Path) -> None:
+    problems = problems_of(make_kb(tmp_path, {"jobs.yaml": "id: task-scam\n"}))
+    assert len(problems) == 1
+    assert (problems[0].file, problems[0].line) == (FILE, 1)
+    assert "expected a list of entries" in problems[0].message
+
+
+def test_item_that_is_not_a_mapping(tmp_path: Path) -> None:
+    problems = problems_of(make_kb(tmp_path, {"jobs.yaml": ENTRY + "- just text\n"}))
+    assert len(problems) == 1 and problems[0].line == 17
+    assert "expected a mapping" in problems[0].message
+
+
+def test_duplicate_id_across_files_names_both_places(tmp_path: Path) -> None:
+    other = "# a comment\n" + ENTRY
+    problems = problems_of(make_kb(tmp_path, {"a.yaml": ENTRY, "b.yaml": other}))
+    problem = only(problems, "id")
+    assert (problem.file, problem.line) == ("kb/entries/b.yaml", 2)
+    assert "duplicate entry id 'task-scam'" in problem.message
+    assert "kb/entries/a.yaml:1" in problem.message
+    assert "kb/entries/b.yaml:2" in str(problem) and "kb/entries/a.yaml:1" in str(problem)
+
+
+def test_unknown_source_id(tmp_path: Path) -> None:
+    problem = only(jobs(tmp_path, "    - src-one", "    - src-onee"), "sources[0]")
+    assert (problem.file, problem.line) == (FILE, 16)
+    assert "unknown source id 'src-onee'" in problem.message
+    assert "did you mean 'src-one'?" in problem.message
+
+
+def test_unknown_and_self_related_ids(tmp_path: Path) -> None:
+    related = "  related:\n    - task-scam\n    - no-such-entry\n"
+    problems = jobs(tmp_path, "  sources:\n", related + "  sources:\n")
+    assert only(problems, "related[0]").line == 16
+    assert "itself" in only(problems, "related[0]").message
+    assert only(problems, "related[1]").line == 17
+    assert "unknown entry id 'no-such-entry'" in only(problems, "related[1]").message
+
+
+def test_related_id_in_another_file_is_accepted(tmp_path: Path) -> None:
+    first = ENTRY.replace("  sources:\n", "  related: [other-scam]\n  sources:\n")
+    second = ENTRY.replace("id: task-scam", "id: other-scam")
+    kb = load_knowledge(make_kb(tmp_path, {"a.yaml": first, "b.yaml": second}))
+    assert kb.entries[0].related == ("other-scam",)
+    assert [e.file for e in kb.entries] == ["kb/entries/a.yaml", "kb/entries/b.yaml"]
+
+
+def test_answer_over_the_word_limit(tmp_path: Path) -> None:
+    problem = only(jobs(tmp_path, ANSWER, " ".join(["word"] * 181)), "answer")
+    assert problem.line == 9 and "181 words" in problem.message and "40-180" in problem.message
+
+
+def test_answer_under_the_word_limit(tmp_path: Path) -> None:
+    problem = only(jobs(tmp_path, ANSWER, "Too short to help anyone."), "answer")
+    assert problem.line == 9 and "5 words" in problem.message
+
+
+def test_answer_at_the_limits_is_accepted(tmp_path: Path) -> None:
+    for count in (40, 180):
+        folder = tmp_path / str(count)
+        folder.mkdir()
+        text = ENTRY.replace(ANSWER, " ".join(["word"] * count))
+        assert (
+            len(load_knowledge(make_kb(folder, {"jobs.yaml": text})).entries[0].answer.split())
+            == count
+        )
+
+
+def test_answer_must_be_plain_text(tmp_path: Path) -> None:
+    problem = only(jobs(tmp_path, "simple online tasks", "<b>simple</b> online tasks"), "answer")
+    assert problem.line == 9 and "<b>" in problem.message
+
+
+def test_too_few_questions(tmp_path: Path) -> None:
+    problem = only(
+        jobs(tmp_path, "    - Why do I have to pay to unlock the next task?\n", ""), "questions"
+    )
+    assert problem.line == 4 and "at least 4" in problem.message and "got 3" in problem.message
+
+
+def test_duplicate_question_after_folding(tmp_path: Path) -> None:
+    old = "Why do I have to pay to unlock the next task?"
+    problem = only(jobs(tmp_path, old, "  what is a TASK   scam?"), "questions[3]")
+    assert problem.line == 8 and "questions[0]" in problem.message
+
+
+def test_bad_topic(tmp_path: Path) -> None:
+    problem = only(jobs(tmp_path, "topic: jobs", "topic: job"), "topic")
+    assert problem.line == 2
+    assert "unknown value 'job'" in problem.message and "did you mean 'jobs'?" in problem.message
+
+
+def test_bad_kebab_id(tmp_path: Path) -> None:
+    problem = only(jobs(tmp_path, "id: task-scam", "id: Task_Scam"), "id")
+    assert (problem.line, problem.file) == (1, FILE) and "kebab-case" in problem.message
+
+
+def test_red_flags_and_sources_may_be_empty_only_for_non_scam_topics(tmp_path: Path) -> None:
+    text = ENTRY.replace("  red_flags:\n    - You must pay before you can earn.\n", "")
+    text = text.replace("  sources:\n    - src-one\n", "  sources: []\n")
+    problems = problems_of(make_kb(tmp_path, {"jobs.yaml": text}))
+    assert only(problems, "red_flags").line == 1
+    assert only(problems, "sources").line == 13
+    about = tmp_path / "about"
+    about.mkdir()
+    kb = load_knowledge(
+        make_kb(about, {"about.yaml": text.replace("topic: jobs", "topic: about")})
+    )
+    assert kb.entries[0].red_flags == () and kb.entries[0].sources == ()
+    help_dir = tmp_path / "help"
+    help_dir.mkdir()
+    problems = problems_of(
+        make_kb(help_dir, {"h.yaml": text.replace("topic: jobs", "topic: help")})
+    )
+    assert [p.field for p in problems] == ["sources"]
+
+
+def test_duplicate_key_in_one_mapping(tmp_path: Path) -> None:
+    problem = only(jobs(tmp_path, "  topic: jobs\n", "  topic: jobs\n  topic: crypto\n"), "topic")
+    assert problem.line == 3 and "first at line 2" in problem.message
+
+
+def test_zh_block_is_validated(tmp_path: Path) -> None:
+    zh = (
+        "  zh:\n    title: 刷单诈骗\n    answer: 先付钱才能赚钱的工作都是诈骗。\n"
+        "    red_flags: 要先付钱\n    tone: x\n"
+    )
+    problems = jobs(tmp_path, "  sources:\n", zh + "  sources:\n")
+    assert only(problems, "zh.red_flags").line == 18
+    assert "expected a list" in only(problems, "zh.red_flags").message
+    assert only(problems, "zh.tone").line == 19
+    good = ENTRY.replace(
+        "  sources:\n", "  zh:\n    title: 刷单\n    answer: 不要付钱。\n  sources:\n"
+    )
+    folder = tmp_path / "ok"
+    folder.mkdir()
+    entry = load_knowledge(make_kb(folder, {"jobs.yaml": good})).entries[0]
+    assert entry.zh is not None and entry.zh.title == "刷单" and entry.zh.red_flags == ()
+
+
+def test_source_rules(tmp_path: Path) -> None:
+    sources = SOURCES.replace('date: "2024"', 'date: "2024-13"') + (
+        "\n- id: src-one\n  title: Again\n  publisher: P\n  date: 2023-05-07\n  publsher: x\n"
+    )
+    problems = problems_of(make_kb(tmp_path, {"jobs.yaml": ENTRY}, sources))
+    assert only(problems, "date").line == 9 and "2024-13" in only(problems, "date").message
+    duplicate = only(problems, "id")
+    assert duplicate.line == 12 and "kb/sources.yaml:1" in duplicate.message
+    assert "did you mean 'publisher'?" in only(problems, "publsher").message
+    assert {p.file for p in problems} == {"kb/sources.yaml"}
+
+
+def test_unquoted_source_date_becomes_iso_text(tmp_path: Path) -> None:
+    sources = SOURCES.replace('date: "2023-08"', "date: 2023-08-06")
+    kb = load_knowledge(make_kb(tmp_path, {"jobs.yaml": ENTRY}, sources))
+    assert kb.sources["src-one"].date == "2023-08-06"
+
+
+def test_several_errors_in_one_run_sorted(tmp_path: Path) -> None:
+    bad_entry = ENTRY.replace("topic: jobs", "topic: nope").replace("- src-one", "- missing")
+    bad_sources = SOURCES.replace('publisher: "A regulator"', "publisher: [1]")
+    directory = make_kb(tmp_path, {"a.yaml": bad_entry, "b.yaml": "- [unclosed\n"}, bad_sources)
+    problems = problems_of(directory)
+    places = [(p.file, p.line, p.field) for p in problems]
+    assert places == [
+        ("kb/entries/a.yaml", 2, "topic"),
+        ("kb/entries/a.yaml", 16, "sources[0]"),
+        ("kb/entries/b.yaml", 2, ""),
+        ("kb/sources.yaml", 8, "publisher"),
+    ]
+
+
+def test_non_utf8_file_is_a_problem_and_others_still_checked(tmp_path: Path) -> None:
+    directory = make_kb(tmp_path, {"b.yaml": ENTRY.replace("topic: jobs", "topic: x")})
+    (directory / "entries" / "a.yaml").write_bytes(b"- id: a\n  title: ok\n  answer: caf\xe9\n")
+    problems = problems_of(directory)
+    latin = [p for p in problems if p.file == "kb/entries/a.yaml"]
+    assert len(latin) == 1 and latin[0].line == 3 and "UTF-8" in latin[0].message
+    assert only(problems, "topic").file == "kb/entries/b.yaml"
+
+
+def test_missing_sources_file_and_no_entries(tmp_path: Path) -> None:
+    directory = tmp_path / "kb"
+    directory.mkdir()
+    problems = problems_of(directory)
+    assert {p.file for p in problems} == {"kb/sources.yaml", "kb/entries"}
+
+
+def test_content_hash_ignores_comments_but_not_content(tmp_path: Path) -> None:
+    base = content_hash(load_knowledge(make_kb(tmp_path / "a", {"jobs.yaml": ENTRY})))
+    commented = "# comment only\n" + ENTRY.replace("  topic: jobs", "  topic: jobs  # note")
+    same = content_hash(load_knowledge(make_kb(tmp_path / "b", {"jobs.yaml": commented})))
+    changed_text = ENTRY.replace("report it.", "report it now.")
+    changed = content_hash(load_knowledge(make_kb(tmp_path / "c", {"jobs.yaml": changed_text})))
+    assert len(base) == 64
+    assert same == base
+    assert changed != base
+
+
+def test_field_checker_generic_helpers() -> None:
+    problems: list[Problem] = []
+    doc = parse_yaml(
+        "q:\n  n: 7\n  ok: yes\n  opts:\n    - a: 1\n    - x\n", "quiz.yaml", problems
+    )
+    assert doc is not None and isinstance(doc.data, LineDict)
+    quiz = FieldChecker("quiz.yaml", doc.data, problems).sub("q", required=True)
+    assert quiz is not None
+    assert quiz.integer("n", low=0, high=5) is None
+    assert quiz.boolean("ok") is True
+    options = quiz.items("opts")
+    assert len(options) == 1 and options[0].integer("a") == 1
+    assert [(p.line, p.field) for p in problems] == [(2, "q.n"), (6, "q.opts[1]")]
+
+
+def test_real_knowledge_folder_validates() -> None:
+    directory = Path(__file__).parent.parent / "knowledge"
+    kb = load_knowledge(directory)
+    assert kb.entries and kb.sources
+    assert all(source in kb.sources for entry in kb.entries for source in entry.sources)
