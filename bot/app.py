@@ -1,16 +1,26 @@
-"""The one place that wires ScamWise: settings -> knowledge -> index -> retriever (-> adapters)."""
+"""The one place that wires ScamWise: settings -> store -> retriever -> conversation.
+
+Adapters (Telegram, console) get a ready `Services` and close it at shutdown.
+"""
 
 from __future__ import annotations
 
-from dataclasses import replace
+import asyncio
+import logging
+from dataclasses import dataclass, replace
 
-from bot.embedder import Embedder, SentenceTransformerEmbedder
+from bot.conversation.core import Conversation, ConversationConfig
+from bot.embedder import Embedder, shared_embedder
 from bot.index import check_fresh, load_index
 from bot.knowledge.loader import content_hash, load_knowledge
 from bot.knowledge.models import KnowledgeBase
+from bot.retrieval.batcher import AsyncSearcher
 from bot.retrieval.config import RetrievalConfig
 from bot.retrieval.retriever import Retriever
 from bot.settings import Settings
+from bot.storage.store import Store
+
+log = logging.getLogger(__name__)
 
 
 def retrieval_config(settings: Settings) -> RetrievalConfig:
@@ -34,6 +44,66 @@ def open_retriever(
     """Load knowledge and index, refuse a stale index, and return a ready retriever."""
     kb = kb if kb is not None else open_knowledge(settings)
     index, meta = load_index(settings.index_path)
-    check_fresh(meta, model=settings.model, content_hash=content_hash(kb), where=settings.index_path)
-    embedder = embedder if embedder is not None else SentenceTransformerEmbedder(settings.model)
+    check_fresh(
+        meta, model=settings.model, content_hash=content_hash(kb), where=settings.index_path
+    )
+    embedder = embedder if embedder is not None else shared_embedder(settings.model)
     return Retriever(kb, index, embedder, retrieval_config(settings))
+
+
+@dataclass
+class Services:
+    """The long-lived resources of a running bot: opened once, closed at shutdown."""
+
+    settings: Settings
+    retriever: Retriever
+    searcher: AsyncSearcher
+    store: Store
+    conversation: Conversation
+
+    async def reload(self) -> str:
+        """Re-read knowledge and index; on any failure keep serving the old ones and say why."""
+        try:
+            retriever = await asyncio.to_thread(
+                open_retriever, self.settings, self.retriever.embedder
+            )
+        except Exception as exc:  # any failure: the old index keeps serving
+            log.warning("reload failed, keeping the current index: %s", exc)
+            return f"Reload failed, still serving the previous index: {exc}"
+        old = self.searcher
+        self.retriever = retriever
+        self.searcher = _searcher(self.settings, retriever)
+        self.conversation.replace_knowledge(retriever.kb, self.searcher.search)
+        await old.aclose()
+        return f"Reloaded: {len(retriever.kb.entries)} entries."
+
+    async def aclose(self) -> None:
+        """Stop the search worker and close the database."""
+        await self.searcher.aclose()
+        await self.store.close()
+
+
+def _searcher(settings: Settings, retriever: Retriever) -> AsyncSearcher:
+    return AsyncSearcher(retriever, settings.batch_max_size, settings.batch_max_wait_ms)
+
+
+async def open_services(settings: Settings, embedder: Embedder | None = None) -> Services:
+    """Open store, knowledge, index and model, and build the conversation core."""
+    retriever = await asyncio.to_thread(open_retriever, settings, embedder)
+    await asyncio.to_thread(_warm_up, retriever)
+    store = await Store.open(settings.database_url)
+    await store.prune(settings.retention_days)
+    searcher = _searcher(settings, retriever)
+    config = ConversationConfig(
+        threshold=retriever.config.decline_threshold,
+        low_confidence_margin=settings.low_confidence_margin,
+        flood_limit=settings.flood_limit,
+        flood_window_s=settings.flood_window_s,
+    )
+    conversation = Conversation(retriever.kb, searcher.search, store, config)
+    return Services(settings, retriever, searcher, store, conversation)
+
+
+def _warm_up(retriever: Retriever) -> None:
+    """Load the model and run one query so the first user does not wait for it."""
+    retriever.search("is this job offer real")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -24,8 +25,18 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     ask.add_argument("-k", type=int, default=3, help="how many candidates to consider (>= 1)")
     ask.set_defaults(handler=_cmd_ask)
-    chat = sub.add_parser("chat", help="ask questions in the terminal until you type 'quit'")
+    chat = sub.add_parser("chat", help="the bot's conversation in the terminal")
     chat.set_defaults(handler=_cmd_chat)
+    run = sub.add_parser(
+        "run", help="run the Telegram bot if a token is set, otherwise the terminal chat"
+    )
+    run.set_defaults(handler=_cmd_run)
+    unanswered = sub.add_parser(
+        "unanswered", help="list the questions the bot declined or was unsure about"
+    )
+    unanswered.add_argument("--since", type=int, metavar="DAYS", help="only the last DAYS days")
+    unanswered.add_argument("--limit", type=int, default=30, help="rows to show (default 30)")
+    unanswered.set_defaults(handler=_cmd_unanswered)
     return parser
 
 
@@ -90,13 +101,61 @@ def ask_text(retriever: Any, result: Any) -> str:
 
 
 def _cmd_chat(args: argparse.Namespace) -> int:
-    """Interactive question prompt in the terminal."""
-    from bot.app import open_retriever
+    """The bot's conversation in the terminal."""
     from bot.settings import load_settings
 
-    retriever = open_retriever(load_settings())
-    print("ScamWise: ask me about fake jobs, crypto or AI scams. Type 'quit' to leave.")
-    chat_loop(lambda q: ask_text(retriever, retriever.search(q)), input, print)
+    return asyncio.run(_console(load_settings()))
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    """Telegram when a token is configured, otherwise the terminal chat."""
+    from bot.settings import load_settings
+
+    settings = load_settings()
+    if settings.bot_token() is None:
+        print(CONNECT_HINT)
+        return asyncio.run(_console(settings))
+    from bot.telegram.runner import run_telegram
+
+    run_telegram(settings)
+    return 0
+
+
+CONNECT_HINT = (
+    "No TELEGRAM_BOT_TOKEN set: starting the chat in this terminal. To run it on Telegram, "
+    "create a bot with @BotFather and put its token in .env (see README)."
+)
+
+
+async def _console(settings: Any) -> int:
+    from bot.app import open_services
+    from bot.console import ConsoleChat, read_stdin, run_console
+
+    services = await open_services(settings)
+    try:
+        print(
+            "ScamWise: ask me about fake jobs, crypto or AI scams. /help for more, quit to leave."
+        )
+        await run_console(ConsoleChat(services.conversation), read_stdin, print)
+    finally:
+        await services.aclose()
+    return 0
+
+
+def _cmd_unanswered(args: argparse.Namespace) -> int:
+    """Print the most frequent declined or low-confidence questions."""
+    from bot.settings import load_settings
+    from bot.storage.cli import format_unanswered
+    from bot.storage.store import Store
+
+    async def fetch() -> str:
+        store = await Store.open(load_settings().database_url)
+        try:
+            return format_unanswered(await store.top_unanswered(args.since, args.limit))
+        finally:
+            await store.close()
+
+    print(asyncio.run(fetch()))
     return 0
 
 

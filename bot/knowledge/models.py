@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-TOPICS: tuple[str, ...] = ("jobs", "crypto", "ai", "blockchain", "fraud", "help", "context", "about")
+TOPICS: tuple[str, ...] = (
+    "jobs",
+    "crypto",
+    "ai",
+    "blockchain",
+    "fraud",
+    "help",
+    "context",
+    "about",
+)
 # Topics whose entries are not about one scam: red flags and sources may be empty there.
 NON_SCAM_TOPICS: frozenset[str] = frozenset({"help", "context", "about"})
 

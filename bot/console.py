@@ -1,0 +1,91 @@
+"""The console adapter: typed lines and numbered choices in, plain text out.
+
+It drives the same `Conversation` as the Telegram adapter, so a scripted conversation gives the
+same answers in both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from bot.conversation.core import Conversation
+from bot.conversation.replies import Button, Outcome, Reply, Who
+
+QUIT_WORDS = frozenset({"quit", "exit", "/quit", "/exit"})
+CONSOLE_USER = Who(user_id=1, chat_id=1, first_name="you")
+
+
+def render_reply(reply: Reply, first_number: int) -> tuple[str, list[Button]]:
+    """Plain text of a reply with its buttons numbered from `first_number`."""
+    lines = [reply.plain_text()]
+    buttons = [b for row in reply.buttons for b in row]
+    for offset, button in enumerate(buttons):
+        target = f" → {button.url}" if button.url else ""
+        lines.append(f"  [{first_number + offset}] {button.label}{target}")
+    if reply.image is not None:
+        lines.append(f"  (image: {reply.image.filename}; shown in Telegram)")
+    return "\n".join(lines), buttons
+
+
+class ConsoleChat:
+    """Keeps the numbered buttons of the last replies and maps typed lines onto the core."""
+
+    def __init__(self, conversation: Conversation, who: Who = CONSOLE_USER) -> None:
+        self.conversation = conversation
+        self.who = who
+        self.buttons: list[Button] = []
+
+    async def handle(self, line: str) -> list[str]:
+        """Blocks of text to print in answer to one typed line."""
+        text = line.strip()
+        if not text:
+            return []
+        if text.startswith("/"):
+            command, _, args = text[1:].partition(" ")
+            return self._show(await self.conversation.on_command(self.who, command, args.strip()))
+        if text.isdigit() and 1 <= int(text) <= len(self.buttons):
+            return await self._press(self.buttons[int(text) - 1])
+        return self._show(await self.conversation.on_text(self.who, text))
+
+    async def _press(self, button: Button) -> list[str]:
+        if button.url:
+            return [f"Open this link: {button.url}"]
+        outcome: Outcome = await self.conversation.on_button(self.who, button.action)
+        blocks = [f"({outcome.notice})"] if outcome.notice else []
+        return blocks + self._show(outcome.replies, keep_buttons=not outcome.replies)
+
+    def _show(self, replies: list[Reply], keep_buttons: bool = False) -> list[str]:
+        if keep_buttons:
+            return []
+        blocks: list[str] = []
+        self.buttons = []
+        for reply in replies:
+            block, buttons = render_reply(reply, len(self.buttons) + 1)
+            self.buttons.extend(buttons)
+            blocks.append(block)
+        return blocks
+
+
+async def run_console(
+    chat: ConsoleChat,
+    read: Callable[[str], Awaitable[str]],
+    write: Callable[[str], None],
+) -> None:
+    """The chat loop: read a line, print the replies, until 'quit' or end of input."""
+    while True:
+        try:
+            line = await read("> ")
+        except EOFError:
+            write("")
+            return
+        if line.strip().lower() in QUIT_WORDS:
+            return
+        for block in await chat.handle(line):
+            write(block)
+            write("")
+
+
+async def read_stdin(prompt: str) -> str:
+    """Read one line from the terminal without blocking the event loop."""
+    return await asyncio.get_running_loop().run_in_executor(None, input, prompt)

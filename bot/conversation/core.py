@@ -1,0 +1,261 @@
+"""The conversation core: what to reply to a text, a command or a button press.
+
+Adapters (Telegram, console) turn their events into calls on `Conversation` and render the
+`Reply` objects it returns. Nothing here knows about Telegram.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.answers import compose
+from bot.conversation import texts, views
+from bot.conversation.actions import Action, parse
+from bot.conversation.flood import FloodGuard, Verdict
+from bot.conversation.replies import Article, Outcome, Reply, Who
+from bot.knowledge.models import TOPICS, KnowledgeBase
+from bot.retrieval.results import SearchResult, Status
+
+log = logging.getLogger(__name__)
+
+SearchFn = Callable[[str, int], Awaitable[SearchResult]]
+REPORT_ENTRY = "report-hotlines"
+_NO_ARGUMENT = frozenset({"menu", "tl", "tip", "report"})
+PRIVACY_ENTRY = "privacy"
+
+
+class Recorder(Protocol):
+    """The storage the conversation writes to (see bot.storage.store.Store)."""
+
+    async def record_unanswered(
+        self, question: str, best_id: str | None, score: float, status: str
+    ) -> None: ...
+
+    async def record_feedback(self, entry_id: str, vote: int) -> None: ...
+
+    async def forget_user(self, user_id: int) -> int: ...
+
+
+@dataclass(frozen=True)
+class ConversationConfig:
+    """Tunables of the conversation."""
+
+    threshold: float = 0.45  # the retriever's decline threshold, to spot low-confidence answers
+    low_confidence_margin: float = 0.08  # answers below threshold + margin are logged for review
+    flood_limit: int = 10
+    flood_window_s: float = 30.0
+
+
+class Conversation:
+    """One shared conversation core for every adapter and every user."""
+
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        search: SearchFn,
+        store: Recorder,
+        config: ConversationConfig | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.kb = kb
+        self.search = search
+        self.store = store
+        self.config = config or ConversationConfig()
+        self.rng = rng or random.Random()
+        self.flood = FloodGuard(self.config.flood_limit, self.config.flood_window_s)
+
+    def replace_knowledge(self, kb: KnowledgeBase, search: SearchFn) -> None:
+        """Serve a new knowledge base and search from now on (used by /reload)."""
+        self.kb, self.search = kb, search
+
+    def admit(self, who: Who) -> list[Reply] | None:
+        """Apply the flood limit: None to go on, or what to say instead (maybe nothing)."""
+        verdict = self.flood.check(who.user_id)
+        if verdict is Verdict.ALLOW:
+            return None
+        return [views.text_reply(texts.FLOODED)] if verdict is Verdict.NOTICE else []
+
+    # --- text -------------------------------------------------------------------------------
+
+    async def on_text(self, who: Who, text: str) -> list[Reply]:
+        """Answer a free-text question from the knowledge base, or decline kindly."""
+        result = await self.search(text, 3)
+        await self._record(result)
+        if result.status is Status.EMPTY:
+            return [views.text_reply(texts.EMPTY)]
+        if result.status is Status.DECLINED:
+            topics = [self._topic(h.entry_id) for h in result.hits]
+            reply = views.declined_reply(views.suggest_topics(topics))
+            return [reply, views.text_reply(texts.REPORT_POINTER)]
+        if result.status is Status.AMBIGUOUS:
+            choices = [(h.entry_id, self._title(h.entry_id)) for h in result.choices]
+            return [views.did_you_mean_reply(choices)]
+        assert result.best is not None
+        return [self._answer(result.best.entry_id)]
+
+    async def on_unsupported(self, who: Who) -> list[Reply]:
+        """Stickers, photos without caption, voice and so on: explain that we read text."""
+        return [views.text_reply(texts.UNSUPPORTED)]
+
+    # --- commands ---------------------------------------------------------------------------
+
+    async def on_command(self, who: Who, command: str, args: str = "") -> list[Reply]:
+        """Run a /command; unknown ones get the help text."""
+        handler = {
+            "start": self._start,
+            "help": self._help,
+            "topics": self._topics,
+            "tips": self._tip,
+            "tip": self._tip,
+            "report": self._report,
+            "privacy": self._privacy,
+            "forgetme": self._forget_ask,
+        }.get(command.lower(), self._help)
+        return await handler(who, args)
+
+    async def _start(self, who: Who, payload: str) -> list[Reply]:
+        if payload.startswith("topic-") and self.kb.get(payload[len("topic-") :]):
+            return [self._answer(payload[len("topic-") :])]
+        return [views.welcome_reply()]
+
+    async def _help(self, who: Who, args: str) -> list[Reply]:
+        return [views.help_reply()]
+
+    async def _topics(self, who: Who, args: str) -> list[Reply]:
+        return [views.topics_reply(self.kb)]
+
+    async def _tip(self, who: Who, args: str) -> list[Reply]:
+        flags = [(flag, e) for e in self.kb.entries for flag in e.red_flags]
+        if not flags:
+            return [views.help_reply()]
+        flag, entry = self.rng.choice(flags)
+        return [views.tip_reply(flag, entry.id, entry.title)]
+
+    async def _report(self, who: Who, args: str) -> list[Reply]:
+        return [self._answer(REPORT_ENTRY, feedback=False)]
+
+    async def _privacy(self, who: Who, args: str) -> list[Reply]:
+        return [self._answer(PRIVACY_ENTRY, feedback=False)]
+
+    async def _forget_ask(self, who: Who, args: str) -> list[Reply]:
+        return [views.forget_confirm_reply()]
+
+    # --- buttons ----------------------------------------------------------------------------
+
+    async def on_button(self, who: Who, data: str) -> Outcome:
+        """Handle a button press; forged or stale data gets "this button has expired"."""
+        action = parse(data)
+        outcome = await self._dispatch(who, action) if action is not None else None
+        return outcome if outcome is not None else Outcome(notice=texts.EXPIRED)
+
+    async def _dispatch(self, who: Who, action: Action) -> Outcome | None:
+        verb, arg = action.verb, action.arg
+        if verb in _NO_ARGUMENT and (arg or action.arg2):
+            return None
+        if verb == "menu":
+            return Outcome([views.topics_reply(self.kb)])
+        if verb == "tl":
+            return Outcome([views.topics_reply(self.kb, edit=True)])
+        if verb == "t" and arg in TOPICS and self.kb.by_topic(arg):
+            return Outcome([views.topic_reply(self.kb, arg)])
+        if verb in {"e", "b"} and self.kb.get(arg):
+            back = self._topic(arg) if verb == "b" else None
+            return Outcome([self._answer(arg, back_topic=back, edit=verb == "b")])
+        if verb == "fb" and arg in {"u", "d"} and self.kb.get(action.arg2):
+            return await self._feedback(action.arg2, 1 if arg == "u" else -1)
+        if verb == "tip":
+            return Outcome(await self._tip(who, ""))
+        if verb == "report":
+            return Outcome(await self._report(who, ""))
+        if verb == "fg" and arg in {"yes", "no"}:
+            return await self._forget(who, arg == "yes")
+        return None
+
+    async def _feedback(self, entry_id: str, vote: int) -> Outcome:
+        try:
+            await self.store.record_feedback(entry_id, vote)
+        except Exception:  # storage trouble must not spoil the conversation
+            log.exception("could not store feedback for %s", entry_id)
+        answer = compose(self._entry(entry_id), self.kb)
+        return Outcome(
+            [views.answer_reply(answer, feedback=False, edit=True)], texts.FEEDBACK_THANKS
+        )
+
+    async def _forget(self, who: Who, confirmed: bool) -> Outcome:
+        if not confirmed:
+            return Outcome([views.text_reply(texts.FORGET_CANCELLED, edit=True)])
+        count = await self.store.forget_user(who.user_id)
+        return Outcome([views.text_reply(texts.FORGET_DONE.format(count=count), edit=True)])
+
+    # --- inline mode ------------------------------------------------------------------------
+
+    async def inline(self, query: str) -> list[Article]:
+        """The top three entries for an inline query (none when nothing fits)."""
+        result = await self.search(query, 3)
+        if result.status in (Status.EMPTY, Status.DECLINED):
+            return []
+        articles = []
+        for hit in result.hits[:3]:
+            if hit.score < self.config.threshold:
+                continue
+            answer = compose(self._entry(hit.entry_id), self.kb)
+            description = answer.text[:120].rsplit(" ", 1)[0] + "…"
+            articles.append(
+                Article(answer.entry_id, answer.title, description, views.answer_text(answer))
+            )
+        return articles
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    def _entry(self, entry_id: str):  # type: ignore[no-untyped-def]
+        entry = self.kb.get(entry_id)
+        if entry is None:
+            raise KeyError(entry_id)
+        return entry
+
+    def _title(self, entry_id: str) -> str:
+        return self._entry(entry_id).title
+
+    def _topic(self, entry_id: str) -> str:
+        entry = self.kb.get(entry_id)
+        return entry.topic if entry else ""
+
+    def _answer(
+        self,
+        entry_id: str,
+        *,
+        feedback: bool = True,
+        back_topic: str | None = None,
+        edit: bool = False,
+    ) -> Reply:
+        answer = compose(self._entry(entry_id), self.kb)
+        return views.answer_reply(answer, feedback=feedback, back_topic=back_topic, edit=edit)
+
+    async def _record(self, result: SearchResult) -> None:
+        """Store declined, ambiguous and low-confidence questions (no user id) for maintainers."""
+        status = _review_status(result, self.config)
+        if status is None:
+            return
+        best = result.hits[0] if result.hits else None
+        try:
+            await self.store.record_unanswered(
+                result.query, best.entry_id if best else None, result.top_score, status
+            )
+        except Exception:  # storage trouble must not stop the answer
+            log.exception("could not store an unanswered question")
+
+
+def _review_status(result: SearchResult, config: ConversationConfig) -> str | None:
+    if result.status is Status.DECLINED:
+        return "declined"
+    if result.status is Status.AMBIGUOUS:
+        return "ambiguous"
+    if result.status is Status.ANSWER and (
+        result.top_score < config.threshold + config.low_confidence_margin
+    ):
+        return "low"
+    return None

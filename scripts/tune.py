@@ -1,0 +1,104 @@
+"""Compare retrieval variants on labelled questions, each at its own calibrated threshold.
+
+    python scripts/tune.py tests/data/dev_questions.yaml [--holdout FILE]
+
+Prints one row per variant (dense aggregation, fusion, weights) sorted by end-to-end accuracy
+(an in-scope question answered with the right entry, an out-of-scope one declined). Query
+vectors are computed once and reused, so the whole grid takes about a minute.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.app import open_retriever
+from bot.evaluation import Case, calibrate, load_cases, score
+from bot.retrieval.config import RetrievalConfig
+from bot.settings import load_settings
+
+
+class CachingEmbedder:
+    """Remembers the vector of every text it has embedded."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self._cache: dict[str, np.ndarray] = {}
+
+    @property
+    def dim(self) -> int:
+        return int(self.inner.dim)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if missing:
+            for text, vector in zip(missing, self.inner.embed(missing), strict=True):
+                self._cache[text] = vector
+        return np.vstack([self._cache[t] for t in texts])
+
+
+def variants() -> list[RetrievalConfig]:
+    """The grid: dense alone, BM25 alone, and hybrid variants."""
+    out = [RetrievalConfig(mode="dense"), RetrievalConfig(mode="dense", aggregate="mean-top-k")]
+    out.append(RetrievalConfig(mode="bm25"))
+    aggregates = [("max", 1), ("mean-top-k", 2), ("mean-top-k", 3)]
+    grid = itertools.product(aggregates, ["weighted", "rrf"], [0.4, 0.5, 0.6, 0.7, 0.8], [2.0, 4.0, 8.0])
+    for (aggregate, k), fusion, weight, scale in grid:
+        out.append(
+            RetrievalConfig(aggregate=aggregate, top_k_vectors=k, fusion=fusion,  # type: ignore[arg-type]
+                            dense_weight=weight, bm25_scale=scale)  # fmt: skip
+        )
+    return out
+
+
+def measure(retriever: Any, cases: list[Case], config: RetrievalConfig) -> dict[str, Any]:
+    """Calibrate the threshold for one config and report the figures at that threshold."""
+    retriever.config = replace(config, threshold=0.0)
+    results = retriever.search_many([c.q for c in cases], k=3)
+    threshold, sweep = calibrate(cases, results)
+    retriever.config = replace(config, threshold=threshold)
+    results = retriever.search_many([c.q for c in cases], k=3)
+    report = score(cases, results, [0.0])
+    accuracy = max(s["accuracy"] for s in sweep)
+    return {"config": config, "threshold": threshold, "accuracy": accuracy, "report": report}
+
+
+def describe(config: RetrievalConfig) -> str:
+    """A short label for a variant."""
+    if config.mode != "hybrid":
+        return f"{config.mode}/{config.aggregate}"
+    agg = config.aggregate if config.aggregate == "max" else f"mean-top-{config.top_k_vectors}"
+    return f"hybrid/{agg}/{config.fusion} w={config.dense_weight} s={config.bm25_scale}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the grid and print the table, best first."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("cases", type=Path)
+    parser.add_argument("--top", type=int, default=15, help="rows to print")
+    args = parser.parse_args(argv)
+    retriever = open_retriever(load_settings())
+    retriever.embedder = CachingEmbedder(retriever.embedder)
+    cases = load_cases(args.cases, retriever.kb)
+    rows = sorted((measure(retriever, cases, c) for c in variants()), key=lambda r: -r["accuracy"])
+    print("| variant | threshold | accuracy | top1 | top3 | oos_recall | false_decline |")
+    print("|---|---|---|---|---|---|---|")
+    for row in rows[: args.top]:
+        rep = row["report"]
+        print(f"| {describe(row['config'])} | {row['threshold']:.3f} | {row['accuracy']:.4f} | "
+              f"{rep.top1} | {rep.top3} | {rep.oos_recall} | {rep.false_decline} |")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
