@@ -10,7 +10,7 @@ MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
 
 # Decline thresholds per mode, calibrated with `scripts/evaluate.py --calibrate`.
 # The hybrid one is what the bot uses; SCAMWISE_DECLINE_THRESHOLD overrides it.
-DEFAULT_THRESHOLDS: dict[str, float] = {"hybrid": 0.45, "dense": 0.5, "bm25": 0.5}
+DEFAULT_THRESHOLDS: dict[str, float] = {"hybrid": 0.385, "dense": 0.42, "bm25": 0.285}
 
 
 @dataclass(frozen=True)
@@ -18,11 +18,13 @@ class RetrievalConfig:
     """How entries are scored, fused and declined."""
 
     mode: Mode = "hybrid"
-    aggregate: Literal["max", "mean-top-k"] = "max"
+    # Chosen with scripts/tune.py (see README): mean of an entry's two best vectors beat the
+    # single best one, and a weighted sum of normalised scores beat reciprocal-rank fusion.
+    aggregate: Literal["max", "mean-top-k"] = "mean-top-k"
     top_k_vectors: int = 2  # used by mean-top-k
     fusion: Literal["weighted", "rrf"] = "weighted"
-    dense_weight: float = 0.75  # weighted fusion: share of the dense score
-    bm25_scale: float = 8.0  # BM25 score s becomes s / (s + bm25_scale), in [0, 1)
+    dense_weight: float = 0.6  # weighted fusion: share of the dense score
+    bm25_scale: float = 4.0  # BM25 score s becomes s / (s + bm25_scale), in [0, 1)
     rrf_k: int = 60
     threshold: float | None = None  # None: DEFAULT_THRESHOLDS[mode]
     ambiguity_margin: float = 0.03  # top two closer than this: ask "did you mean"

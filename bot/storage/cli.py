@@ -1,0 +1,48 @@
+"""Plain-text reports over the store, for the `python -m bot` command line."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC
+
+from bot.storage.store import UnansweredRow
+
+QUESTION_WIDTH = 60
+HEADERS = ("question", "count", "best id", "mean score", "last seen")
+RIGHT_ALIGNED = {1, 3}  # count and mean score
+
+
+def _cut(text: str, width: int = QUESTION_WIDTH) -> str:
+    """One line of at most `width` characters, ending in an ellipsis when cut."""
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def _cells(row: UnansweredRow) -> tuple[str, ...]:
+    """The printed cells of one row."""
+    return (
+        _cut(row.question),
+        str(row.count),
+        row.best_id or "-",
+        f"{row.mean_score:.3f}",
+        row.last_seen.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    )
+
+
+def _line(cells: Sequence[str], widths: Sequence[int]) -> str:
+    """Cells padded to their column widths, two spaces apart."""
+    parts = [
+        cell.rjust(width) if i in RIGHT_ALIGNED else cell.ljust(width)
+        for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
+    ]
+    return "  ".join(parts).rstrip()
+
+
+def format_unanswered(rows: Sequence[UnansweredRow]) -> str:
+    """The `python -m bot unanswered` table: question, count, best id, mean score, last seen."""
+    if not rows:
+        return "No unanswered questions recorded."
+    table = [HEADERS, *(_cells(row) for row in rows)]
+    widths = [max(len(line[i]) for line in table) for i in range(len(HEADERS))]
+    rule = ["-" * width for width in widths]
+    return "\n".join(_line(cells, widths) for cells in [table[0], rule, *table[1:]])

@@ -1,0 +1,182 @@
+"""Tables of the ScamWise database (SQLAlchemy Core), its report queries and migrations.
+
+The database holds one integer in `schema_version`: how many entries of `MIGRATIONS` have
+been applied. `apply_migrations` runs the missing ones in order, inside the caller's
+transaction, and stores the new version, so a database is never left half-migrated.
+
+Adding a migration (e.g. quiz progress):
+
+1. Define the new `Table` objects on `metadata` below (portable types only: `BigInteger` for
+   Telegram ids, `DateTime(timezone=True)` via `UTCDateTime`, no dialect-specific SQL).
+2. Write a function `_v2_quiz(conn: Connection) -> None` that creates exactly those tables,
+   e.g. `metadata.create_all(conn, tables=[quiz_progress])`, or alters existing ones with
+   portable `sa.text(...)`/DDL statements.
+3. Append it to `MIGRATIONS`. Never edit or reorder a migration that has shipped: databases
+   in the field have already run it.
+4. If the new table has a `user_id` column, append it to `USER_TABLES` so that
+   `Store.forget_user` deletes from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Dialect
+
+QUESTION_MAX_CHARS = 1000
+ENTRY_ID_MAX_CHARS = 200
+STATUSES = ("declined", "low", "ambiguous")
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """A timezone-aware timestamp stored in UTC; naive values are taken as UTC."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Convert to UTC before storing (SQLite keeps no offset, so all rows must agree)."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        """Return an aware UTC datetime whatever the backend gave back."""
+        if value is None:
+            return None
+        if isinstance(value, str):  # aggregates over SQLite text columns
+            value = datetime.fromisoformat(value)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+metadata = sa.MetaData()
+
+schema_version = sa.Table(
+    "schema_version",
+    metadata,
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+unanswered = sa.Table(
+    "unanswered",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("question", sa.String(QUESTION_MAX_CHARS), nullable=False),
+    sa.Column("question_key", sa.String(QUESTION_MAX_CHARS), nullable=False),
+    sa.Column("best_id", sa.String(ENTRY_ID_MAX_CHARS), nullable=True),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.CheckConstraint("status IN ('declined', 'low', 'ambiguous')", name="ck_unanswered_status"),
+    sa.Index("ix_unanswered_key", "question_key"),
+    sa.Index("ix_unanswered_created_at", "created_at"),
+)
+
+feedback = sa.Table(
+    "feedback",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("entry_id", sa.String(ENTRY_ID_MAX_CHARS), nullable=False),
+    sa.Column("vote", sa.SmallInteger, nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.CheckConstraint("vote IN (-1, 1)", name="ck_feedback_vote"),
+    sa.Index("ix_feedback_entry_id", "entry_id"),
+    sa.Index("ix_feedback_created_at", "created_at"),
+)
+
+# Tables with a `user_id` column; `Store.forget_user` deletes a user's rows from each.
+USER_TABLES: list[sa.Table] = []
+
+
+def fold_question(text: str) -> str:
+    """The `question_key` of a question: case-folded, runs of whitespace made one space."""
+    return " ".join(text.casefold().split())
+
+
+def top_unanswered_query(cutoff: datetime | None, limit: int) -> sa.Select[Any]:
+    """Groups by folded text with count, last seen, mean score and the latest wording/best id."""
+    t = unanswered
+    where = [t.c.created_at >= cutoff] if cutoff is not None else []
+    newest_first = (t.c.created_at.desc(), t.c.id.desc())
+    rank = sa.func.row_number().over(partition_by=t.c.question_key, order_by=newest_first)
+    latest = (
+        sa.select(t.c.question_key, t.c.question, t.c.best_id, rank.label("rn"))
+        .where(*where)
+        .subquery("latest")
+    )
+    groups = (
+        sa.select(
+            t.c.question_key,
+            sa.func.count().label("n"),
+            sa.func.max(t.c.created_at).label("last_seen"),
+            sa.func.avg(t.c.score).label("mean"),
+        )
+        .where(*where)
+        .group_by(t.c.question_key)
+        .subquery("groups")
+    )
+    on = sa.and_(latest.c.question_key == groups.c.question_key, latest.c.rn == 1)
+    return (
+        sa.select(
+            latest.c.question, latest.c.best_id, groups.c.n, groups.c.last_seen, groups.c.mean
+        )
+        .select_from(groups.join(latest, on))
+        .order_by(groups.c.n.desc(), groups.c.last_seen.desc(), groups.c.question_key)
+        .limit(limit)
+    )
+
+
+def feedback_summary_query(cutoff: datetime | None) -> sa.Select[Any]:
+    """Ups and downs per entry since `cutoff`: most down-voted first, then by entry id."""
+    t = feedback
+    ups = sa.func.sum(sa.case((t.c.vote > 0, 1), else_=0)).label("ups")
+    downs = sa.func.sum(sa.case((t.c.vote < 0, 1), else_=0)).label("downs")
+    where = [t.c.created_at >= cutoff] if cutoff is not None else []
+    stmt = sa.select(t.c.entry_id, ups, downs).where(*where).group_by(t.c.entry_id)
+    return stmt.order_by(downs.desc(), ups.desc(), t.c.entry_id)
+
+
+def _v1_initial(conn: Connection) -> None:
+    """Version 1: the unanswered-question log and answer feedback."""
+    metadata.create_all(conn, tables=[unanswered, feedback])
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1_initial]
+
+
+def stored_version(conn: Connection) -> int:
+    """The version recorded in the database, creating the version table (at 0) if missing."""
+    metadata.create_all(conn, tables=[schema_version])
+    version = conn.execute(sa.select(schema_version.c.version)).scalar_one_or_none()
+    if version is None:
+        conn.execute(sa.insert(schema_version).values(version=0))
+        return 0
+    return int(version)
+
+
+def apply_migrations(conn: Connection, migrations: list[Callable[[Connection], None]]) -> int:
+    """Run the migrations after the stored version, in order; return the final version."""
+    version = stored_version(conn)
+    if version > len(migrations):
+        raise NewerSchemaError(version, len(migrations))
+    for step in migrations[version:]:
+        step(conn)
+        version += 1
+        conn.execute(sa.update(schema_version).values(version=version))
+    return version
+
+
+class NewerSchemaError(Exception):
+    """The database was migrated by a newer ScamWise than this one."""
+
+    def __init__(self, found: int, known: int) -> None:
+        self.found = found
+        self.known = known
+        super().__init__(f"schema version {found} is newer than this code knows ({known})")

@@ -1,0 +1,270 @@
+"""The ScamWise repository: an async SQLAlchemy Core store for anonymous usage records.
+
+Any SQLAlchemy async URL works (`sqlite+aiosqlite:///…`, `postgresql+asyncpg://…`); all SQL
+here is portable except the marked SQLite setup hook. Every write runs in its own
+transaction and is committed before the method returns.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from bot.errors import ScamWiseError
+from bot.storage import schema
+
+DEFAULT_URL = "sqlite+aiosqlite:///data/scamwise.sqlite3"
+BUSY_TIMEOUT_S = 5.0
+_WRITE_OPTION = "scamwise_write"  # marks write transactions (BEGIN IMMEDIATE on SQLite)
+
+
+class StorageError(ScamWiseError):
+    """The database cannot be opened, migrated, read or written."""
+
+
+@dataclass(frozen=True)
+class UnansweredRow:
+    """One group of unanswered questions that fold to the same text."""
+
+    question: str
+    count: int
+    last_seen: datetime
+    best_id: str | None
+    mean_score: float
+
+
+@dataclass(frozen=True)
+class FeedbackRow:
+    """Votes received by one knowledge entry."""
+
+    entry_id: str
+    ups: int
+    downs: int
+
+
+def mask_url(url: str) -> str:
+    """The URL with any password replaced by ***, fit for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (sa.exc.ArgumentError, ValueError):
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
+_HINTS = (
+    (
+        ("not a database", "malformed", "encrypted"),
+        "the file is not an SQLite database; move it aside or point the URL at another file",
+    ),
+    (
+        ("locked", "busy"),
+        "another process holds the database locked; stop that process or retry in a moment",
+    ),
+    (
+        ("readonly", "read-only", "permission"),
+        "the database is read-only; make the file and its folder writable by this user",
+    ),
+)
+
+
+def _advice(exc: BaseException) -> str:
+    """What a person can do about a failure to open the database."""
+    text = str(exc).lower()
+    if isinstance(exc, schema.NewerSchemaError):
+        return f"{exc}; upgrade ScamWise or point the URL at another database"
+    if isinstance(exc, ImportError):
+        return f"its driver is not installed ({exc}); install it or use sqlite+aiosqlite"
+    if isinstance(exc, sa.exc.ArgumentError | sa.exc.InvalidRequestError):
+        return f"the URL is not valid ({exc}); use e.g. {DEFAULT_URL}"
+    for needles, hint in _HINTS:
+        if any(needle in text for needle in needles):
+            return hint
+    if isinstance(exc, OSError) or "unable to open" in text:
+        return f"the file cannot be created or opened ({exc}); check the path and its folder"
+    return f"{exc}; check the URL and that the database server is reachable"
+
+
+def _prepare_sqlite_path(url: URL) -> None:
+    """Create the parent folder of an SQLite database file if it is missing."""
+    database = url.database or ""
+    if url.get_backend_name() == "sqlite" and database not in ("", ":memory:"):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
+# --- SQLite setup hook: the only SQLite-specific SQL in the storage module. -----------------
+def _install_sqlite_hooks(engine: AsyncEngine, busy_timeout_s: float) -> None:
+    """Set WAL, FULL sync, foreign keys and a busy timeout on each new SQLite connection."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # the driver must not BEGIN/COMMIT on its own
+        cursor = dbapi_conn.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = FULL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        immediate = conn.get_execution_options().get(_WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+# --- end of SQLite setup hook. ---------------------------------------------------------------
+
+
+def _since(days: int | None) -> datetime | None:
+    """The cut-off time `days` ago, or None for no limit."""
+    if days is None:
+        return None
+    if days < 0:
+        raise ValueError(f"days must be >= 0, got {days}")
+    return datetime.now(UTC) - timedelta(days=days)
+
+
+class Store:
+    """Async repository over one engine; open with `await Store.open(url)`."""
+
+    def __init__(self, engine: AsyncEngine, url: str) -> None:
+        self.engine = engine
+        self.url = url
+        # `writer`: the same engine, for write transactions (they BEGIN IMMEDIATE on SQLite).
+        self.writer = engine.execution_options(**{_WRITE_OPTION: True})
+
+    @classmethod
+    async def open(
+        cls, url: str = DEFAULT_URL, *, busy_timeout_s: float = BUSY_TIMEOUT_S
+    ) -> Store:
+        """Create the engine, apply pending migrations and check the database is writable."""
+        engine: AsyncEngine | None = None
+        try:
+            parsed = make_url(url)
+            _prepare_sqlite_path(parsed)
+            engine = create_async_engine(parsed)
+            if engine.dialect.name == "sqlite":
+                _install_sqlite_hooks(engine, busy_timeout_s)
+            store = cls(engine, url)
+            await store._migrate()
+            return store
+        except (sa.exc.SQLAlchemyError, OSError, ImportError, schema.NewerSchemaError) as exc:
+            if engine is not None:
+                await engine.dispose()
+            raise StorageError(
+                f"cannot open the database {mask_url(url)}: {_advice(exc)}"
+            ) from exc
+
+    async def _migrate(self) -> None:
+        """Apply pending migrations, then prove the database accepts writes."""
+        async with self.writer.begin() as conn:
+            version = await conn.run_sync(schema.apply_migrations, schema.MIGRATIONS)
+            probe = sa.update(schema.schema_version).values(version=version)
+            await conn.execute(probe)
+
+    async def close(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()
+
+    async def __aenter__(self) -> Store:
+        """Use the opened store in `async with await Store.open(url) as store`."""
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        """Close the store when the block ends."""
+        await self.close()
+
+    @asynccontextmanager
+    async def _tx(self, write: bool) -> AsyncIterator[AsyncConnection]:
+        """One transaction, committed on success; database failures become StorageError."""
+        engine = self.writer if write else self.engine
+        try:
+            async with engine.begin() as conn:
+                yield conn
+        except sa.exc.SQLAlchemyError as exc:
+            action = "write to" if write else "read from"
+            raise StorageError(
+                f"cannot {action} the database {mask_url(self.url)}: {exc}"
+            ) from exc
+
+    async def _write(self, statements: list[sa.Executable]) -> int:
+        """Run the statements in one committed transaction; return the rows they touched."""
+        touched = 0
+        async with self._tx(write=True) as conn:
+            for stmt in statements:
+                touched += (await conn.execute(stmt)).rowcount or 0
+        return touched
+
+    async def schema_version(self) -> int:
+        """The migration version stored in the database."""
+        async with self._tx(write=False) as conn:
+            stmt = sa.select(schema.schema_version.c.version)
+            return int((await conn.execute(stmt)).scalar_one())
+
+    async def record_unanswered(
+        self,
+        question: str,
+        best_id: str | None,
+        score: float,
+        status: str,
+        at: datetime | None = None,
+    ) -> None:
+        """Log a question the bot could not answer well (no user id is stored)."""
+        if status not in schema.STATUSES:
+            raise ValueError(f"status must be one of {schema.STATUSES}, got {status!r}")
+        text = question[: schema.QUESTION_MAX_CHARS]
+        row: dict[str, Any] = {"question": text, "question_key": schema.fold_question(text)}
+        row |= {"best_id": best_id, "score": float(score), "status": status}
+        row["created_at"] = at or datetime.now(UTC)
+        await self._write([sa.insert(schema.unanswered).values(**row)])
+
+    async def record_feedback(self, entry_id: str, vote: int, at: datetime | None = None) -> None:
+        """Log a +1 or -1 vote on an answer (no user id is stored)."""
+        if isinstance(vote, bool) or vote not in (1, -1):
+            raise ValueError(f"vote must be +1 or -1, got {vote!r}")
+        when = at or datetime.now(UTC)
+        await self._write(
+            [sa.insert(schema.feedback).values(entry_id=entry_id, vote=vote, created_at=when)]
+        )
+
+    async def top_unanswered(
+        self, since_days: int | None = None, limit: int = 20
+    ) -> list[UnansweredRow]:
+        """Most frequent unanswered questions (ties: most recent first), folded together."""
+        if limit < 1:
+            raise ValueError(f"limit must be >= 1, got {limit}")
+        stmt = schema.top_unanswered_query(_since(since_days), limit)
+        async with self._tx(write=False) as conn:
+            rows = (await conn.execute(stmt)).all()
+        return [
+            UnansweredRow(r.question, int(r.n), r.last_seen, r.best_id, float(r.mean))
+            for r in rows
+        ]
+
+    async def feedback_summary(self, since_days: int | None = None) -> list[FeedbackRow]:
+        """Ups and downs per entry, most down-voted first, then by entry id."""
+        stmt = schema.feedback_summary_query(_since(since_days))
+        async with self._tx(write=False) as conn:
+            rows = (await conn.execute(stmt)).all()
+        return [FeedbackRow(r.entry_id, int(r.ups), int(r.downs)) for r in rows]
+
+    async def forget_user(self, user_id: int) -> int:
+        """Delete every row of this user from the user tables in one transaction."""
+        tables = schema.USER_TABLES
+        return await self._write([sa.delete(t).where(t.c.user_id == user_id) for t in tables])
+
+    async def prune(self, older_than_days: int) -> int:
+        """Delete unanswered and feedback rows older than that many days; return the count."""
+        cutoff = _since(older_than_days)
+        tables = (schema.unanswered, schema.feedback)
+        return await self._write([sa.delete(t).where(t.c.created_at < cutoff) for t in tables])
