@@ -157,19 +157,3 @@ def _cmd_unanswered(args: argparse.Namespace) -> int:
 
     print(asyncio.run(fetch()))
     return 0
-
-
-def chat_loop(
-    reply: Callable[[str], str], read: Callable[[str], str], write: Callable[[str], Any]
-) -> None:
-    """Read lines until 'quit' or end of input, writing the reply to each."""
-    while True:
-        try:
-            line = read("> ")
-        except EOFError:
-            write("")
-            return
-        if line.strip().lower() in {"quit", "exit", "/quit"}:
-            return
-        write(reply(line))
-        write("")

@@ -126,8 +126,15 @@ def _failures(cases: list[Case], results: list[SearchResult]) -> list[dict[str, 
             continue
         kind = "not declined" if case.expect is None else ("declined" if not answered else "wrong")
         failures.append(
-            {"q": case.q, "expect": case.expect, "got": got, "score": result.top_score,
-             "status": str(result.status), "kind": kind, "line": case.line}
+            {
+                "q": case.q,
+                "expect": case.expect,
+                "got": got,
+                "score": result.top_score,
+                "status": str(result.status),
+                "kind": kind,
+                "line": case.line,
+            }
         )
     return failures
 
@@ -140,14 +147,17 @@ def calibrate(cases: list[Case], results: list[SearchResult]) -> tuple[float, li
     """
     tops = [r.top_score if r.status is not Status.EMPTY else -1.0 for r in results]
     correct_top = [
-        bool(r.hits) and r.hits[0].entry_id == c.expect for c, r in zip(cases, results, strict=True)
+        bool(r.hits) and r.hits[0].entry_id == c.expect
+        for c, r in zip(cases, results, strict=True)
     ]
     sweep = []
     for t in np.round(np.arange(0.0, 1.0001, 0.005), 3):
         right = 0
         for case, top, ok in zip(cases, tops, correct_top, strict=True):
             answered = top >= t
-            right += (case.expect is None and not answered) or (case.expect is not None and answered and ok)
+            right += (case.expect is None and not answered) or (
+                case.expect is not None and answered and ok
+            )
         sweep.append({"threshold": float(t), "accuracy": right / len(cases)})
     best = max(s["accuracy"] for s in sweep)
     tied = [s["threshold"] for s in sweep if s["accuracy"] == best]

@@ -84,9 +84,9 @@ class VectorIndex:
         scores, rows = self._faiss.search(queries, k)
         return scores, rows
 
-    def save(self, directory: Path, *, model: str, content_hash: str, counts: dict[str, int]) -> (
-        IndexMeta
-    ):
+    def save(
+        self, directory: Path, *, model: str, content_hash: str, counts: dict[str, int]
+    ) -> IndexMeta:
         """Write the index atomically into `directory` and return its metadata."""
         directory.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")

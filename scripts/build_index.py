@@ -14,10 +14,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.errors import ScamWiseError  # noqa: E402
-from bot.knowledge.loader import content_hash, load_knowledge  # noqa: E402
-from bot.knowledge.models import KnowledgeBase  # noqa: E402
-from bot.settings import Settings, load_settings  # noqa: E402
+from bot.errors import ScamWiseError
+from bot.knowledge.loader import content_hash, load_knowledge
+from bot.knowledge.models import KnowledgeBase
+from bot.settings import Settings, load_settings
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -16,11 +16,19 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.errors import ScamWiseError  # noqa: E402
-from bot.retrieval.config import MODES  # noqa: E402
+from bot.errors import ScamWiseError
+from bot.retrieval.config import MODES
 
-KEYS = ("n", "top1", "top3", "mrr", "oos_recall", "false_decline", "latency_ms_p50",
-        "latency_ms_p95")
+KEYS = (
+    "n",
+    "top1",
+    "top3",
+    "mrr",
+    "oos_recall",
+    "false_decline",
+    "latency_ms_p50",
+    "latency_ms_p95",
+)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -29,10 +37,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("cases", type=Path, help="YAML list of {q, expect}")
     parser.add_argument("--mode", choices=[*MODES, "all"], default="hybrid")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--calibrate", action="store_true",
-                        help="sweep the decline threshold and write a PNG of the scores")
-    parser.add_argument("--plot", type=Path, default=Path("calibration.png"),
-                        help="where --calibrate writes its PNG (default: calibration.png)")
+    parser.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="sweep the decline threshold and write a PNG of the scores",
+    )
+    parser.add_argument(
+        "--plot",
+        type=Path,
+        default=Path("calibration.png"),
+        help="where --calibrate writes its PNG (default: calibration.png)",
+    )
     parser.add_argument("--threshold", type=float, help="decline threshold to use")
     parser.add_argument("--aggregate", choices=["max", "mean-top-k"], help="dense aggregation")
     parser.add_argument("--fusion", choices=["weighted", "rrf"], help="hybrid fusion")
@@ -46,8 +61,11 @@ def configure(base: Any, args: argparse.Namespace, mode: str) -> Any:
     """The retrieval config for one mode with the command-line overrides."""
     config = base.with_mode(mode)
     overrides = {
-        "threshold": args.threshold, "aggregate": args.aggregate, "fusion": args.fusion,
-        "dense_weight": args.dense_weight, "bm25_scale": args.bm25_scale,
+        "threshold": args.threshold,
+        "aggregate": args.aggregate,
+        "fusion": args.fusion,
+        "dense_weight": args.dense_weight,
+        "bm25_scale": args.bm25_scale,
     }
     return replace(config, **{k: v for k, v in overrides.items() if v is not None})
 
@@ -102,8 +120,10 @@ def print_text(reports: list[dict], show: int) -> None:
     for r in reports:
         print(f"\n{r['mode']}: {len(r['failures'])} failures")
         for f in r["failures"][:show]:
-            print(f"  line {f['line']}: [{f['kind']}] {f['q'][:70]!r} expect={f['expect']} "
-                  f"got={f['got']} score={f['score']:.3f}")
+            print(
+                f"  line {f['line']}: [{f['kind']}] {f['q'][:70]!r} expect={f['expect']} "
+                f"got={f['got']} score={f['score']:.3f}"
+            )
         if r.get("plot"):
             print(f"  score distribution written to {r['plot']}")
 

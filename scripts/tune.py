@@ -49,15 +49,19 @@ class CachingEmbedder:
 
 def variants() -> list[RetrievalConfig]:
     """The grid: dense alone, BM25 alone, and hybrid variants."""
-    out = [RetrievalConfig(mode="dense"), RetrievalConfig(mode="dense", aggregate="mean-top-k")]
+    out = [RetrievalConfig(mode="dense"), RetrievalConfig(mode="dense", aggregate="max")]
     out.append(RetrievalConfig(mode="bm25"))
-    aggregates = [("max", 1), ("mean-top-k", 2), ("mean-top-k", 3)]
-    grid = itertools.product(aggregates, ["weighted", "rrf"], [0.4, 0.5, 0.6, 0.7, 0.8], [2.0, 4.0, 8.0])
-    for (aggregate, k), fusion, weight, scale in grid:
-        out.append(
-            RetrievalConfig(aggregate=aggregate, top_k_vectors=k, fusion=fusion,  # type: ignore[arg-type]
-                            dense_weight=weight, bm25_scale=scale)  # fmt: skip
+    for k, fusion, weight, scale in itertools.product(
+        [1, 2, 3], ["weighted", "rrf"], [0.4, 0.5, 0.6, 0.7, 0.8], [2.0, 4.0, 8.0]
+    ):
+        config = RetrievalConfig(
+            aggregate="max" if k == 1 else "mean-top-k",
+            top_k_vectors=k,
+            fusion="rrf" if fusion == "rrf" else "weighted",
+            dense_weight=weight,
+            bm25_scale=scale,
         )
+        out.append(config)
     return out
 
 

@@ -269,3 +269,15 @@ def test_admit_applies_flood_limit(conversation: Conversation) -> None:
     assert verdicts[:3] == [None, None, None]
     assert [r.plain_text() for r in verdicts[3]] == [texts.FLOODED]
     assert verdicts[4] == []
+
+
+@pytest.mark.parametrize("word", ["  QUIT ", "exit", "/quit"])
+async def test_console_quit_words_end_the_chat(conversation: Conversation, word: str) -> None:
+    lines = iter(["😀", word, "😀"])
+    written: list[str] = []
+
+    async def read(prompt: str) -> str:
+        return next(lines)
+
+    await run_console(ConsoleChat(conversation, WHO), read, written.append)
+    assert written == [texts.EMPTY, ""]

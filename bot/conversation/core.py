@@ -17,7 +17,7 @@ from bot.conversation import texts, views
 from bot.conversation.actions import Action, parse
 from bot.conversation.flood import FloodGuard, Verdict
 from bot.conversation.replies import Article, Outcome, Reply, Who
-from bot.knowledge.models import TOPICS, KnowledgeBase
+from bot.knowledge.models import TOPICS, Entry, KnowledgeBase
 from bot.retrieval.results import SearchResult, Status
 
 log = logging.getLogger(__name__)
@@ -211,7 +211,7 @@ class Conversation:
 
     # --- helpers ----------------------------------------------------------------------------
 
-    def _entry(self, entry_id: str):  # type: ignore[no-untyped-def]
+    def _entry(self, entry_id: str) -> Entry:
         entry = self.kb.get(entry_id)
         if entry is None:
             raise KeyError(entry_id)

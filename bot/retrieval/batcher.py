@@ -50,7 +50,8 @@ class AsyncSearcher:
         while self._queue is not None and not self._queue.empty():
             _, _, future = self._queue.get_nowait()
             future.cancel()
-        self._executor.shutdown(wait=True)
+        # Wait for a model call still running in the worker thread without blocking the loop.
+        await asyncio.to_thread(self._executor.shutdown, wait=True)
 
     async def _run(self) -> None:
         assert self._queue is not None
@@ -63,17 +64,21 @@ class AsyncSearcher:
         batch = [await queue.get()]
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.max_wait
-        while len(batch) < self.max_batch:
-            if not queue.empty():
-                batch.append(queue.get_nowait())
-                continue
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                break
-            try:
-                batch.append(await asyncio.wait_for(queue.get(), remaining))
-            except TimeoutError:
-                break
+        try:
+            while len(batch) < self.max_batch:
+                if not queue.empty():
+                    batch.append(queue.get_nowait())
+                    continue
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    break
+                try:
+                    batch.append(await asyncio.wait_for(queue.get(), remaining))
+                except TimeoutError:
+                    break
+        except asyncio.CancelledError:
+            _cancel(batch)  # taken off the queue: aclose() cannot see them any more
+            raise
         return batch
 
     async def _process(self, batch: list[_Item]) -> None:
@@ -88,6 +93,9 @@ class AsyncSearcher:
             results = await loop.run_in_executor(
                 self._executor, self.retriever.search_many, texts, k
             )
+        except asyncio.CancelledError:
+            _cancel(live)  # closed while the model was busy: release these callers too
+            raise
         except Exception as exc:  # the callers decide how to tell the user
             for _, _, future in live:
                 if not future.done():
@@ -96,3 +104,10 @@ class AsyncSearcher:
         for (_, own_k, future), result in zip(live, results, strict=True):
             if not future.done():
                 future.set_result(dataclasses.replace(result, hits=result.hits[: max(own_k, 2)]))
+
+
+def _cancel(items: list[_Item]) -> None:
+    """Cancel the callers' futures that are still waiting."""
+    for _, _, future in items:
+        if not future.done():
+            future.cancel()

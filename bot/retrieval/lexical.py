@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 
 import bm25s
 import numpy as np
@@ -17,7 +18,7 @@ _STOP = frozenset(STOPWORDS_EN) | {"s", "t", "im", "u", "ur", "pls", "plz"}
 
 
 @lru_cache(maxsize=1)
-def _stemmer():  # type: ignore[no-untyped-def]
+def _stemmer() -> Any:
     import Stemmer
 
     return Stemmer.Stemmer("english")

@@ -11,7 +11,7 @@ from bot.index import VectorIndex
 from bot.knowledge.models import KnowledgeBase
 from bot.retrieval.config import RetrievalConfig
 from bot.retrieval.lexical import LexicalScorer
-from bot.retrieval.query import clean_query
+from bot.retrieval.query import MAX_QUERY_CHARS, clean_query
 from bot.retrieval.results import Hit, SearchResult, Status
 
 
@@ -50,7 +50,9 @@ class Retriever:
         row = 0
         for original, query in zip(texts, cleaned, strict=True):
             if query is None:
-                results.append(SearchResult(str(original or ""), Status.EMPTY, ()))
+                # Keep what was sent, but never more of it than a searchable query.
+                shown = str(original or "")[:MAX_QUERY_CHARS]
+                results.append(SearchResult(shown, Status.EMPTY, ()))
                 continue
             qvec = vectors[row] if vectors is not None else None
             row += 1

@@ -1,0 +1,93 @@
+"""Build the python-telegram-bot `Application` that serves ScamWise.
+
+Each call builds an independent application with its own handlers, rate limiter and
+Services (opened in post_init, closed in post_shutdown), so a process can hold several.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from telegram import BotCommand
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.request import BaseRequest
+
+from bot.app import open_services
+from bot.conversation import texts
+from bot.embedder import Embedder
+from bot.errors import SettingsError
+from bot.settings import Settings, load_settings
+from bot.telegram.handlers import SERVICES, add_handlers
+from bot.telegram.redact import install_redaction
+
+log = logging.getLogger(__name__)
+
+TelegramApp = Application[Any, Any, Any, Any, Any, Any]
+Hook = Callable[[TelegramApp], Coroutine[Any, Any, None]]
+
+# A 429 answer carries `retry_after`; the rate limiter waits that long and tries again, up to
+# this many times, before the error reaches the handler.
+MAX_RETRIES = 3
+
+
+def build_application(
+    settings: Settings | None = None,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+    *,
+    embedder: Embedder | None = None,
+) -> TelegramApp:
+    """A ready-to-run Application; settings come from the environment when not given."""
+    settings = settings if settings is not None else load_settings()
+    token = settings.bot_token()
+    if not token:
+        raise SettingsError(
+            "TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather and put its token in "
+            "TELEGRAM_BOT_TOKEN (or a file named by TELEGRAM_BOT_TOKEN_FILE)"
+        )
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    # Before build(): PTB logs the Bot API URL, token included, while building the bot.
+    install_redaction(token, secret)
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .rate_limiter(AIORateLimiter(max_retries=MAX_RETRIES))
+        .post_init(_post_init(settings, embedder))
+        .post_shutdown(_post_shutdown)
+    )
+    if request is not None:
+        builder = builder.request(request)
+    if get_updates_request is not None:
+        builder = builder.get_updates_request(get_updates_request)
+    application: TelegramApp = builder.build()
+    add_handlers(application)
+    return application
+
+
+def _post_init(settings: Settings, embedder: Embedder | None) -> Hook:
+    async def post_init(application: TelegramApp) -> None:
+        """Open the Services once, then publish the command menu."""
+        if SERVICES not in application.bot_data:
+            application.bot_data[SERVICES] = await open_services(settings, embedder)
+        await _set_commands(application)
+
+    return post_init
+
+
+async def _post_shutdown(application: TelegramApp) -> None:
+    """Close the Services opened in post_init."""
+    services = application.bot_data.pop(SERVICES, None)
+    if services is not None:
+        await services.aclose()
+
+
+async def _set_commands(application: TelegramApp) -> None:
+    """The "/" menu in Telegram clients; failing to set it must not stop the bot."""
+    commands = [BotCommand(cmd.lstrip("/"), what[:256]) for cmd, what in texts.HELP_LINES]
+    try:
+        await application.bot.set_my_commands(commands)
+    except TelegramError as exc:
+        log.warning("could not set the command menu: %s", exc)

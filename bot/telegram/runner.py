@@ -1,0 +1,87 @@
+"""Run the Telegram bot: long polling by default, a webhook server when a URL is configured.
+
+SIGHUP (`kill -HUP <pid>`) reloads knowledge and index like an admin's /reload.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from urllib.parse import urlparse
+
+from telegram import Update
+
+from bot.errors import SettingsError
+from bot.settings import Settings
+from bot.telegram.app import Hook, TelegramApp, build_application
+from bot.telegram.handlers import SERVICES
+
+log = logging.getLogger(__name__)
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def webhook_path(url: str) -> str:
+    """The path the webhook server listens on: the path of the public URL, without "/"."""
+    return urlparse(url).path.strip("/")
+
+
+def webhook_secret(settings: Settings) -> str:
+    """The secret Telegram must send with each webhook call; required in webhook mode."""
+    if settings.webhook_secret is None:
+        raise SettingsError(
+            "SCAMWISE_WEBHOOK_SECRET must be set when SCAMWISE_WEBHOOK_URL is: without it "
+            "anyone who finds the URL could post fake updates (use 1-256 of A-Z a-z 0-9 _ -)"
+        )
+    return settings.webhook_secret.get_secret_value()
+
+
+def run_telegram(settings: Settings) -> None:
+    """Serve the bot until interrupted (Ctrl-C, SIGTERM)."""
+    logging.basicConfig(format=LOG_FORMAT, level=settings.log_level)
+    secret = webhook_secret(settings) if settings.webhook_url else None
+    application = build_application(settings)
+    application.post_init = with_sighup_reload(application.post_init)
+    if settings.webhook_url and secret:
+        where = f"{settings.webhook_listen}:{settings.webhook_port}"
+        log.info("starting the webhook server on %s", where)
+        application.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=webhook_path(settings.webhook_url),
+            webhook_url=settings.webhook_url,
+            secret_token=secret,
+            allowed_updates=Update.ALL_TYPES,
+            drop_pending_updates=False,
+        )
+    else:
+        log.info("starting long polling")
+        application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+
+
+def with_sighup_reload(post_init: Hook | None) -> Hook:
+    """post_init that also makes SIGHUP reload the Services on the running loop."""
+
+    async def hook(application: TelegramApp) -> None:
+        if post_init is not None:
+            await post_init(application)
+        loop = asyncio.get_running_loop()
+        # Not on Windows, and not outside the main thread: then /reload is the only way.
+        with contextlib.suppress(AttributeError, NotImplementedError, RuntimeError):
+            loop.add_signal_handler(
+                signal.SIGHUP, lambda: application.create_task(sighup_reload(application))
+            )
+
+    return hook
+
+
+async def sighup_reload(application: TelegramApp) -> str:
+    """Reload like /reload and log the outcome."""
+    services = application.bot_data.get(SERVICES)
+    if services is None:
+        return "not started"
+    message: str = await services.reload()
+    log.info("SIGHUP: %s", message)
+    return message
