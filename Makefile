@@ -36,7 +36,7 @@ check: install
 	$(PY) scripts/build_index.py --check
 
 run: index
-	$(PY) -m bot chat
+	$(PY) -m bot run
 
 test: install-dev
 	$(PY) -m pytest

@@ -20,7 +20,11 @@ class Settings(BaseSettings):
     """Every setting of ScamWise; `.env.example` lists them with their defaults."""
 
     model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", populate_by_name=True
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_ignore_empty=True,
+        extra="ignore",
+        populate_by_name=True,
     )
 
     model: str = DEFAULT_MODEL
