@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -53,28 +54,50 @@ def resolve_model(name: str) -> str:
 
 
 class SentenceTransformerEmbedder:
-    """The production embedder: a SentenceTransformer model on the CPU."""
+    """The production embedder: a sentence-transformers model on the CPU.
 
-    def __init__(self, name: str = DEFAULT_MODEL, batch_size: int = 64) -> None:
+    With `backend="auto"`, a local BERT folder with mean pooling (the default model) runs on
+    `bot.bert`, which gives the same vectors without importing sentence-transformers (about
+    ten seconds of start-up); anything else runs on SentenceTransformer.
+    """
+
+    def __init__(
+        self, name: str = DEFAULT_MODEL, batch_size: int = 64, backend: str = "auto"
+    ) -> None:
+        if backend not in {"auto", "sentence-transformers"}:
+            raise ValueError(f"unknown embedding backend {backend!r}")
         self.name = name
         self.batch_size = batch_size
-        self._model: SentenceTransformer | None = None
+        self.backend = backend
+        self._model: Any = None
         self._lock = threading.Lock()
 
     def load(self) -> None:
         """Load the model now (otherwise it loads on first use)."""
         self._get_model()
 
-    def _get_model(self) -> SentenceTransformer:
+    def _get_model(self) -> Any:
         with self._lock:
             if self._model is None:
-                self._model = _load_sentence_transformer(self.name)
+                self._model = self._load()
             return self._model
+
+    def _load(self) -> Any:
+        path = resolve_model(self.name)
+        if self.backend == "auto" and Path(path).is_dir():
+            from bot import bert
+
+            if bert.supports(Path(path)):
+                return bert.BertSentenceEncoder(Path(path))
+        return _load_sentence_transformer(self.name)
 
     @property
     def dim(self) -> int:
         """The vector dimension reported by the model."""
-        dim = self._get_model().get_sentence_embedding_dimension()
+        model = self._get_model()
+        if not hasattr(model, "get_sentence_embedding_dimension"):
+            return int(model.dim)
+        dim = model.get_sentence_embedding_dimension()
         if dim is None:
             raise ScamWiseError(f"model {self.name!r} does not report an embedding dimension")
         return int(dim)
@@ -84,6 +107,10 @@ class SentenceTransformerEmbedder:
         model = self._get_model()
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if not hasattr(model, "get_sentence_embedding_dimension"):
+            parts = [model.encode(texts[i : i + self.batch_size])
+                     for i in range(0, len(texts), self.batch_size)]  # fmt: skip
+            return np.vstack(parts)
         vectors = model.encode(
             list(texts),
             batch_size=self.batch_size,
