@@ -45,7 +45,7 @@ def supports(folder: Path) -> bool:
         == [
             "sentence_transformers.models.Transformer",
             "sentence_transformers.models.Pooling",
-        ]  # fmt: skip
+        ]
         and set(modules) <= _MODULES
         and modes == {"pooling_mode_mean_tokens"}
         and config.get("model_type") == "bert"
@@ -131,7 +131,9 @@ class BertSentenceEncoder:
         scores = (q @ k.transpose(-1, -2)) / math.sqrt(self.dim // heads)
         scores = scores.masked_fill(~keep, float("-inf"))
         context = (functional.softmax(scores, dim=-1) @ v).transpose(1, 2).reshape(x.shape)
-        x = self._norm(x + self._linear(context, p + "attention.output.dense."),
-                       p + "attention.output.LayerNorm.")  # fmt: skip
+        x = self._norm(
+            x + self._linear(context, p + "attention.output.dense."),
+            p + "attention.output.LayerNorm.",
+        )
         inner = functional.gelu(self._linear(x, p + "intermediate.dense."))
         return self._norm(x + self._linear(inner, p + "output.dense."), p + "output.LayerNorm.")

@@ -108,8 +108,10 @@ class SentenceTransformerEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         if not hasattr(model, "get_sentence_embedding_dimension"):
-            parts = [model.encode(texts[i : i + self.batch_size])
-                     for i in range(0, len(texts), self.batch_size)]  # fmt: skip
+            parts = [
+                model.encode(texts[i : i + self.batch_size])
+                for i in range(0, len(texts), self.batch_size)
+            ]
             return np.vstack(parts)
         vectors = model.encode(
             list(texts),
