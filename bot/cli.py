@@ -37,6 +37,11 @@ def _parser() -> argparse.ArgumentParser:
     unanswered.add_argument("--since", type=int, metavar="DAYS", help="only the last DAYS days")
     unanswered.add_argument("--limit", type=int, default=30, help="rows to show (default 30)")
     unanswered.set_defaults(handler=_cmd_unanswered)
+    doctor = sub.add_parser("doctor", help="check settings, knowledge, index, model, database")
+    doctor.set_defaults(handler=_cmd_doctor)
+    health = sub.add_parser("health", help="exit 0 if the running bot's heartbeat is fresh")
+    health.add_argument("--max-age", type=float, default=90.0, help="seconds (default 90)")
+    health.set_defaults(handler=_cmd_health)
     return parser
 
 
@@ -139,6 +144,28 @@ async def _console(settings: Any) -> int:
         await run_console(ConsoleChat(services.conversation), read_stdin, print)
     finally:
         await services.aclose()
+    return 0
+
+
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    """Check everything the bot needs and say how to fix what is wrong."""
+    from bot.doctor import run_doctor
+
+    return run_doctor()
+
+
+def _cmd_health(args: argparse.Namespace) -> int:
+    """The container healthcheck: is the heartbeat file recent?"""
+    from bot.health import age_seconds
+    from bot.settings import load_settings
+
+    path = load_settings().heartbeat_file
+    age = age_seconds(path)
+    if age is None or age > args.max_age:
+        seen = "no heartbeat" if age is None else f"last heartbeat {age:.0f} s ago"
+        print(f"unhealthy: {seen} at {path}", file=sys.stderr)
+        return EXIT_ERROR
+    print(f"healthy: heartbeat {age:.0f} s ago")
     return 0
 
 

@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     flood_limit: int = Field(default=10, ge=1)
     flood_window_s: float = Field(default=30.0, gt=0.0)
     admin_ids: Annotated[set[int], NoDecode] = Field(default_factory=set)
+    heartbeat_file: Path = Path("data/heartbeat")
     log_level: str = "INFO"
 
     telegram_bot_token: SecretStr | None = Field(

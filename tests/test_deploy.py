@@ -1,0 +1,129 @@
+"""Deployment files, `doctor` and `health`. No Docker engine here: the files are checked."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.cli import main
+from bot.settings import Settings, env_name
+
+ROOT = Path(__file__).resolve().parent.parent
+KNOWN_VARIABLES = {env_name(f) for f in Settings.model_fields}
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+
+
+def test_compose_has_a_bot_and_a_one_shot_index_service(compose: dict) -> None:
+    bot, index = compose["services"]["bot"], compose["services"]["index"]
+    assert bot["restart"] in {"unless-stopped", "always", "on-failure"}
+    assert "profiles" not in bot and index["profiles"] == ["tools"]
+    assert "restart" not in index
+    assert index["command"][-1] == "scripts/build_index.py"
+
+
+def test_compose_keeps_the_database_on_a_named_volume(compose: dict) -> None:
+    bot = compose["services"]["bot"]
+    url = bot["environment"]["SCAMWISE_DATABASE_URL"]
+    database_dir = str(Path(url.split("///", 1)[1]).parent)
+    mounts = {m.split(":")[1]: m.split(":")[0] for m in bot["volumes"]}
+    assert mounts[database_dir] in compose["volumes"]
+
+
+def test_compose_token_comes_from_env_or_secret(compose: dict) -> None:
+    bot = compose["services"]["bot"]
+    assert bot["secrets"] == ["telegram_bot_token"]
+    secret = compose["secrets"]["telegram_bot_token"]
+    assert secret.get("environment") == "TELEGRAM_BOT_TOKEN" or Path(secret["file"]).exists()
+    assert bot["environment"]["TELEGRAM_BOT_TOKEN_FILE"] == "/run/secrets/telegram_bot_token"
+
+
+def test_compose_references_only_existing_files_and_settings(compose: dict) -> None:
+    for name, service in compose["services"].items():
+        context = ROOT / service.get("build", ".")
+        assert (context / "Dockerfile").is_file(), name
+        for variable in service.get("environment", {}):
+            assert variable in KNOWN_VARIABLES, (name, variable)
+        for mount in service.get("volumes", []):
+            source = mount.split(":")[0]
+            if source.startswith("."):
+                assert (ROOT / source).exists(), (name, source)
+            else:
+                assert source in compose["volumes"], (name, source)
+    text = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
+    for variable in re.findall(r"\$\{(\w+)", text):
+        assert variable in KNOWN_VARIABLES, variable
+
+
+def test_dockerfile_is_slim_cpu_non_root_with_index_and_healthcheck() -> None:
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert re.search(r"^FROM python:3\.\d+-slim", text, re.M)
+    assert "whl/cpu" in text and "torch==" in text
+    assert re.search(r"^USER (?!root)\w+", text, re.M)
+    assert "scripts/build_index.py" in text
+    assert re.search(r"^HEALTHCHECK .*", text, re.M) and '"health"' in text
+    for source in re.findall(r"^COPY (\S+)", text, re.M):
+        assert (ROOT / source).exists(), source
+    for variable in re.findall(r"(SCAMWISE_\w+)=", text):
+        assert variable in KNOWN_VARIABLES, variable
+
+
+def test_health_follows_the_heartbeat(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    beat = tmp_path / "beat"
+    monkeypatch.setenv("SCAMWISE_HEARTBEAT_FILE", str(beat))
+    assert main(["health"]) == 1
+    beat.touch()
+    assert main(["health"]) == 0
+    old = time.time() - 120
+    os.utime(beat, (old, old))
+    assert main(["health", "--max-age", "90"]) == 1
+
+
+@pytest.fixture
+def good_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, real_index_dir: Path) -> None:
+    monkeypatch.setenv("SCAMWISE_KNOWLEDGE_DIR", str(ROOT / "knowledge"))
+    monkeypatch.setenv("SCAMWISE_INDEX_DIR", str(real_index_dir))
+    monkeypatch.setenv("SCAMWISE_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/db.sqlite3")
+
+
+def test_doctor_passes_on_a_good_setup(good_env: None, capsys: pytest.CaptureFixture) -> None:
+    assert main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    assert "FAIL" not in out and out.count("[ok  ]") == 6
+
+
+@pytest.mark.parametrize(
+    "variable,value,failing,fix",
+    [
+        ("SCAMWISE_INDEX_DIR", "{tmp}/no-index", "index", "build_index.py"),
+        ("TELEGRAM_BOT_TOKEN", "not-a-token", "telegram", "@BotFather"),
+        ("SCAMWISE_DATABASE_URL", "sqlite+aiosqlite:///{tmp}/file/db.sqlite3", "database", ""),
+        ("SCAMWISE_FLOOD_LIMIT", "many", "settings", "SCAMWISE_FLOOD_LIMIT"),
+    ],
+)
+def test_doctor_names_what_is_wrong_and_how_to_fix_it(
+    good_env: None,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,
+    variable: str,
+    value: str,
+    failing: str,
+    fix: str,
+) -> None:
+    (tmp_path / "file").write_text("a file where a folder should be")
+    monkeypatch.setenv(variable, value.format(tmp=tmp_path))
+    assert main(["doctor"]) == 1
+    out = capsys.readouterr().out
+    failed = [line for line in out.splitlines() if line.startswith("[FAIL]")]
+    assert len(failed) == 1 and failed[0].startswith(f"[FAIL] {failing}:")
+    assert fix in out
+    assert "not-a-token" not in out
