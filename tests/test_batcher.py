@@ -65,6 +65,8 @@ class SlowEmbedder:
         self.delay = delay
         self.error: Exception | None = None
         self.started = threading.Event()
+        self.gate: threading.Event | None = None  # when set, embed waits for it (max 5 s)
+        self.gate_opened = False
         self.threads: set[str] = set()
 
     @property
@@ -80,6 +82,8 @@ class SlowEmbedder:
         self.started.set()
         if self.delay:
             time.sleep(self.delay)
+        if self.gate is not None:
+            self.gate_opened = self.gate.wait(timeout=5.0)
         if self.error is not None:
             raise self.error
         return np.asarray(self.inner.embed(texts))
@@ -223,16 +227,15 @@ async def test_each_caller_gets_its_own_k(
 async def test_aclose_does_not_block_the_loop_on_a_busy_model(
     slow: SlowEmbedder, retriever: Retriever
 ) -> None:
-    slow.delay = 0.3
+    slow.gate = threading.Event()
     searcher = AsyncSearcher(retriever)
     searching = asyncio.create_task(searcher.search("report a scam"))
     while not slow.started.is_set():
         await asyncio.sleep(0.005)
     closing = asyncio.create_task(searcher.aclose())
-    ticks = 0
-    while not closing.done():
-        await asyncio.sleep(0.01)
-        ticks += 1
+    await asyncio.sleep(0.05)
+    assert not closing.done()  # aclose waits for the model thread...
+    slow.gate.set()  # ...while the loop stays free to run this line and open the gate
     await closing
+    assert slow.gate_opened  # had aclose blocked the loop, the gate would have timed out
     assert searching.cancelled()
-    assert ticks >= 5  # aclose waited for the model thread without freezing the loop
