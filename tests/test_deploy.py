@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import time
@@ -127,3 +128,29 @@ def test_doctor_names_what_is_wrong_and_how_to_fix_it(
     assert len(failed) == 1 and failed[0].startswith(f"[FAIL] {failing}:")
     assert fix in out
     assert "not-a-token" not in out
+
+
+async def test_the_running_bot_keeps_the_heartbeat_fresh(
+    tmp_path: Path, real_index_dir: Path, real_embedder
+) -> None:  # type: ignore[no-untyped-def]
+    from telegram_harness import FakeRequest, running, telegram_settings
+
+    from bot.health import age_seconds
+    from bot.telegram.app import build_application
+    from bot.telegram.runner import stop_heartbeat, with_heartbeat
+
+    beat = tmp_path / "beat"
+    settings = telegram_settings(tmp_path, real_index_dir, heartbeat_file=beat)
+    request = FakeRequest()
+    application = build_application(settings, request, request, embedder=real_embedder)
+    application.post_init = with_heartbeat(application.post_init, settings)
+    async with running(application):
+        for _ in range(200):
+            if beat.exists():
+                break
+            await asyncio.sleep(0.01)
+        age = age_seconds(beat)
+        assert age is not None and age < 60
+        task = application.bot_data["heartbeat-task"]
+        await stop_heartbeat(application)
+        assert task.cancelled()

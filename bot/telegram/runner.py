@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 from telegram import Update
 
 from bot.errors import SettingsError
+from bot.health import beat_forever
 from bot.settings import Settings
 from bot.telegram.app import Hook, TelegramApp, build_application
 from bot.telegram.handlers import SERVICES
@@ -44,6 +45,8 @@ def run_telegram(settings: Settings) -> None:
     secret = webhook_secret(settings) if settings.webhook_url else None
     application = build_application(settings)
     application.post_init = with_sighup_reload(application.post_init)
+    application.post_init = with_heartbeat(application.post_init, settings)
+    application.post_stop = stop_heartbeat
     if settings.webhook_url and secret:
         where = f"{settings.webhook_listen}:{settings.webhook_port}"
         log.info("starting the webhook server on %s", where)
@@ -75,6 +78,31 @@ def with_sighup_reload(post_init: Hook | None) -> Hook:
             )
 
     return hook
+
+
+HEARTBEAT_TASK = "heartbeat-task"
+
+
+def with_heartbeat(post_init: Hook | None, settings: Settings) -> Hook:
+    """post_init that also starts touching the heartbeat file for `python -m bot health`."""
+
+    async def hook(application: TelegramApp) -> None:
+        if post_init is not None:
+            await post_init(application)
+        # A plain task, not application.create_task: PTB awaits its own tasks at shutdown,
+        # and this one never ends by itself.
+        task = asyncio.create_task(beat_forever(settings.heartbeat_file), name="heartbeat")
+        application.bot_data[HEARTBEAT_TASK] = task
+
+    return hook
+
+
+async def stop_heartbeat(application: TelegramApp) -> None:
+    """Stop the heartbeat so the healthcheck fails once the bot has stopped."""
+    task = application.bot_data.pop(HEARTBEAT_TASK, None)
+    if task is not None:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
 
 
 async def sighup_reload(application: TelegramApp) -> str:
