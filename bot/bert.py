@@ -10,12 +10,14 @@ normalisation, as all-MiniLM-L6-v2) this module computes the same vectors from t
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+# Padded tokens per forward pass: bounds memory (attention grows with length squared).
+TOKEN_BUDGET = 2048
 
 _MODULES = {
     "sentence_transformers.models.Transformer",
@@ -81,12 +83,32 @@ class BertSentenceEncoder:
         self.dim = int(self.config["hidden_size"])
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Vectors for `texts`, shape (n, hidden_size), float32."""
-        torch = self._torch
+        """Vectors for `texts`, shape (n, hidden_size), float32.
+
+        Texts are sorted by length and run in chunks of at most TOKEN_BUDGET padded tokens:
+        less padding is less work, and memory stays bounded when long messages arrive together.
+        """
         encodings = self.tokenizer.encode_batch(list(texts))
-        ids = torch.tensor([e.ids for e in encodings], dtype=torch.long)
-        mask = torch.tensor([e.attention_mask for e in encodings], dtype=torch.long)
-        types = torch.tensor([e.type_ids for e in encodings], dtype=torch.long)
+        order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
+        out = np.zeros((len(encodings), self.dim), dtype=np.float32)
+        start = 0
+        while start < len(order):
+            end = start + 1
+            while end < len(order) and len(encodings[order[end]].ids) * (end + 1 - start) <= (
+                TOKEN_BUDGET
+            ):
+                end += 1
+            chunk = order[start:end]
+            out[chunk] = self._forward([encodings[i] for i in chunk])
+            start = end
+        return out
+
+    def _forward(self, encodings: list[Any]) -> np.ndarray:
+        torch = self._torch
+        length = max(sum(e.attention_mask) for e in encodings)
+        ids = torch.tensor([e.ids[:length] for e in encodings], dtype=torch.long)
+        mask = torch.tensor([e.attention_mask[:length] for e in encodings], dtype=torch.long)
+        types = torch.tensor([e.type_ids[:length] for e in encodings], dtype=torch.long)
         with torch.inference_mode():
             hidden = self._embed(ids, types)
             keep = mask[:, None, None, :].bool()
@@ -128,9 +150,8 @@ class BertSentenceEncoder:
         q = split(self._linear(x, p + "attention.self.query."))
         k = split(self._linear(x, p + "attention.self.key."))
         v = split(self._linear(x, p + "attention.self.value."))
-        scores = (q @ k.transpose(-1, -2)) / math.sqrt(self.dim // heads)
-        scores = scores.masked_fill(~keep, float("-inf"))
-        context = (functional.softmax(scores, dim=-1) @ v).transpose(1, 2).reshape(x.shape)
+        context = functional.scaled_dot_product_attention(q, k, v, attn_mask=keep)
+        context = context.transpose(1, 2).reshape(x.shape)
         x = self._norm(
             x + self._linear(context, p + "attention.output.dense."),
             p + "attention.output.LayerNorm.",

@@ -55,6 +55,8 @@ def build_application(
         ApplicationBuilder()
         .token(token)
         .rate_limiter(AIORateLimiter(max_retries=MAX_RETRIES))
+        # Handle updates concurrently so that questions from many users meet in one batch.
+        .concurrent_updates(settings.concurrent_updates)
         .post_init(_post_init(settings, embedder))
         .post_shutdown(_post_shutdown)
     )

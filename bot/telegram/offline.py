@@ -181,3 +181,18 @@ def chat(chat_id: int) -> dict[str, Any]:
     if chat_id > 0:
         return {"id": chat_id, "type": "private", "first_name": "Mei"}
     return {"id": chat_id, "type": "supergroup", "title": "Family chat"}
+
+
+def private_update(update_id: int, user_id: int, text: str, first_name: str = "Tester") -> dict:
+    """Update JSON of a private text message (a command when it starts with "/")."""
+    message: dict[str, Any] = {
+        "message_id": update_id,
+        "from": {"id": user_id, "is_bot": False, "first_name": first_name},
+        "chat": {"id": user_id, "type": "private", "first_name": first_name},
+        "date": int(time.time()),
+        "text": text,
+    }
+    if text.startswith("/"):
+        length = len(text.split(" ", 1)[0])
+        message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+    return {"update_id": update_id, "message": message}

@@ -1,0 +1,283 @@
+"""Measure ScamWise's speed and memory on this machine, one run, with the targets beside them.
+
+    python scripts/bench.py [--json] [--users 50] [--per-user 20] [--synthetic 10000]
+
+(a) model encode of one query, (b) retriever search, (c) a text message through the real
+Telegram Application on the offline Bot API, (d) answers per second for concurrent users with
+micro-batching on and off, (e) /help latency during (d), (f) cold start to ready, (g) peak RSS
+of a bot process, (h) index build time for the knowledge base and for synthetic entries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import SecretStr
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.retrieval.results import Status  # noqa: E402
+from bot.settings import Settings, load_settings  # noqa: E402
+from scripts.bench_build import build_seconds  # noqa: E402
+
+QUERY = "someone offers 500 a day to like tiktok videos, is it real?"
+
+
+def ms(seconds: float) -> float:
+    """Seconds to milliseconds, rounded."""
+    return round(seconds * 1000.0, 2)
+
+
+def log(message: str) -> None:
+    """Progress on stderr, so that --json output stays one object."""
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def pct(values: list[float], p: float) -> float:
+    """The p-th percentile of durations in seconds, in milliseconds."""
+    return ms(float(np.percentile(values, p))) if values else 0.0
+
+
+def timed(fn: Callable[[], Any], repeat: int) -> list[float]:
+    """Durations of `repeat` calls of fn, after one warm-up call."""
+    fn()
+    out = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def answered_questions(retriever: Any) -> list[str]:
+    """Dev-set questions the bot answers with one message (no decline, which sends two)."""
+    import yaml
+
+    cases = yaml.safe_load((ROOT / "tests/data/dev_questions.yaml").read_text(encoding="utf-8"))
+    questions = [c["q"] for c in cases if c["expect"]]
+    results = retriever.search_many(questions)
+    return [q for q, r in zip(questions, results, strict=True) if r.status is not Status.DECLINED]
+
+
+def bench_settings(base: Settings, db: Path, **overrides: Any) -> Settings:
+    """Settings for an offline bot: a fresh database and no flood limit in the way."""
+    from bot.telegram.offline import TOKEN
+
+    values = {
+        "telegram_bot_token": SecretStr(TOKEN),
+        "database_url": f"sqlite+aiosqlite:///{db}",
+        "flood_limit": 1_000_000,
+        **overrides,
+    }
+    return base.model_copy(update=values)
+
+
+@asynccontextmanager
+async def offline_bot(settings: Settings, embedder: Any) -> AsyncIterator[tuple[Any, Any]]:
+    """The real Application, started on the offline Bot API (no updater: we feed the queue)."""
+    from bot.telegram.app import build_application
+    from bot.telegram.offline import OfflineRequest
+
+    request = OfflineRequest(keep_calls=False)
+    app = build_application(settings, request, request, embedder=embedder)
+    await app.initialize()
+    if app.post_init:
+        await app.post_init(app)
+    await app.start()
+    try:
+        yield app, request
+    finally:
+        await app.stop()
+        if app.post_shutdown:
+            await app.post_shutdown(app)
+        await app.shutdown()
+
+
+class Driver:
+    """Sends private messages into an application and times the replies."""
+
+    def __init__(self, app: Any, request: Any) -> None:
+        self.app, self.request = app, request
+        self.update_id = 0
+
+    async def say(self, user_id: int, text: str) -> float:
+        """Seconds from the update entering the queue to the bot's reply."""
+        from telegram import Update
+
+        from bot.telegram.offline import private_update
+
+        self.update_id += 1
+        reply = self.request.wait_for(user_id)
+        update = Update.de_json(private_update(self.update_id, user_id, text), self.app.bot)
+        start = time.perf_counter()
+        await self.app.update_queue.put(update)
+        await reply
+        return time.perf_counter() - start
+
+
+async def message_latencies(driver: Driver, questions: list[str], n: int) -> list[float]:
+    """One user asking n questions one after the other."""
+    return [await driver.say(10, questions[i % len(questions)]) for i in range(n)]
+
+
+async def load(
+    driver: Driver, questions: list[str], users: int, per_user: int
+) -> tuple[float, list[float]]:
+    """Answers per second for `users` concurrent users, and /help latencies meanwhile."""
+    done = asyncio.Event()
+
+    async def user(uid: int) -> None:
+        for i in range(per_user):
+            await driver.say(1000 + uid, questions[(uid * per_user + i) % len(questions)])
+
+    async def helper() -> list[float]:
+        latencies = []
+        while not done.is_set():
+            latencies.append(await driver.say(99, "/help"))
+            await asyncio.sleep(0.02)
+        return latencies
+
+    probe = asyncio.create_task(helper())
+    start = time.perf_counter()
+    await asyncio.gather(*(user(u) for u in range(users)))
+    elapsed = time.perf_counter() - start
+    done.set()
+    return users * per_user / elapsed, await probe
+
+
+async def through_telegram(base: Settings, embedder: Any, args: argparse.Namespace) -> dict:
+    """(c), (d) and (e)."""
+    from bot.app import open_retriever
+
+    questions = answered_questions(open_retriever(base, embedder))
+    out: dict[str, Any] = {}
+    log(f"(c)-(e): {len(questions)} questions, {args.users} users x {args.per_user}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, batch in (("batched", base.batch_max_size), ("unbatched", 1)):
+            settings = bench_settings(base, Path(tmp) / f"{label}.sqlite3", batch_max_size=batch)
+            async with offline_bot(settings, embedder) as (app, request):
+                driver = Driver(app, request)
+                if label == "batched":
+                    single = await message_latencies(driver, questions, args.messages)
+                    out["message_p50_ms"], out["message_p99_ms"] = pct(single, 50), pct(single, 99)
+                rate, helps = await load(driver, questions, args.users, args.per_user)
+                out[f"answers_per_s_{label}"] = round(rate, 1)
+                if label == "batched":
+                    out["help_p99_ms_under_load"] = pct(helps, 99)
+    return out
+
+
+def cold_start(base: Settings) -> tuple[float, float]:
+    """(f) seconds from starting a bot process to its first answer, (g) its peak RSS in MB."""
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "SCAMWISE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/db.sqlite3"}
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__)), "--probe"],
+            stdout=subprocess.PIPE, env=env, text=True, cwd=ROOT,
+        )  # fmt: skip
+        assert proc.stdout is not None
+        ready = proc.stdout.readline()
+        elapsed = time.perf_counter() - start
+        rss = proc.stdout.readline()
+        if proc.wait() != 0 or ready.strip() != "ready":
+            raise SystemExit(f"cold-start probe failed: {ready!r} {rss!r}")
+    return round(elapsed, 2), round(float(rss.split()[1]) / 1024.0, 1)
+
+
+async def probe() -> None:
+    """The child of cold_start: start, answer once, say "ready", answer more, report RSS."""
+    base = load_settings()
+    settings = bench_settings(base, Path(base.database_url.split("///", 1)[1]))
+    async with offline_bot(settings, None) as (app, request):
+        driver = Driver(app, request)
+        await driver.say(7, QUERY)
+        print("ready", flush=True)
+        questions = answered_questions(app.bot_data["services"].retriever)
+        await load(driver, questions, 50, 4)
+    print("rss", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, flush=True)
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
+    """Every figure, in the order of the issue."""
+    from bot.app import open_retriever
+    from bot.embedder import shared_embedder
+
+    base = load_settings()
+    embedder = shared_embedder(base.model)
+    retriever = open_retriever(base, embedder)
+    questions = answered_questions(retriever)
+    figures: dict[str, Any] = {
+        "encode_p50_ms": pct(timed(lambda: embedder.embed([QUERY]), 50), 50)
+    }
+    asks = [timed(lambda q=q: retriever.search(q), 1)[0] for q in questions[:200]]
+    figures.update(ask_p50_ms=pct(asks, 50), ask_p95_ms=pct(asks, 95), ask_p99_ms=pct(asks, 99))
+    log("(b) done; (c)-(e) through the Telegram Application")
+    figures.update(asyncio.run(through_telegram(base, embedder, args)))
+    log("(f)-(g) cold start probe")
+    figures["message_over_encode"] = round(figures["message_p50_ms"] / figures["encode_p50_ms"], 2)
+    figures["cold_start_s"], figures["peak_rss_mb"] = cold_start(base)
+    log(f"(h) index builds: knowledge base and {args.synthetic} synthetic entries")
+    figures["build_kb_s"], figures["build_10k_s"] = build_seconds(base, embedder, args.synthetic)
+    return figures
+
+
+TARGETS = {
+    "message_over_encode": ("<=", 1.5),
+    "answers_per_s_batched": (">=", 150.0),
+    "help_p99_ms_under_load": ("<=", 50.0),
+    "cold_start_s": ("<=", 8.0),
+    "peak_rss_mb": ("<=", 700.0),
+}
+
+
+def report(figures: dict[str, Any]) -> str:
+    """A table: figure, value, target and whether it is met."""
+    ratio = figures["answers_per_s_batched"] / max(figures["answers_per_s_unbatched"], 1e-9)
+    figures_with_ratio = {**figures, "batching_on_over_off": round(ratio, 2)}
+    targets = {**TARGETS, "batching_on_over_off": (">=", 1.5)}
+    lines = ["| figure | value | target |", "|---|---|---|"]
+    for key, value in figures_with_ratio.items():
+        target = ""
+        if key in targets:
+            op, limit = targets[key]
+            met = value <= limit if op == "<=" else value >= limit
+            target = f"{op} {limit} {'met' if met else 'NOT MET'}"
+        lines.append(f"| {key} | {value} | {target} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark (or the cold-start probe) and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--users", type=int, default=50, help="concurrent users for (d)")
+    parser.add_argument("--per-user", type=int, default=20, help="questions per user for (d)")
+    parser.add_argument("--messages", type=int, default=100, help="sequential messages for (c)")
+    parser.add_argument("--synthetic", type=int, default=10_000, help="entries for (h)")
+    parser.add_argument("--probe", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.probe:
+        asyncio.run(probe())
+        return 0
+    figures = measure(args)
+    print(json.dumps(figures) if args.json else report(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

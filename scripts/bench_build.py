@@ -1,0 +1,103 @@
+"""Index build timings for the benchmark: the real knowledge base and synthetic entries."""
+
+from __future__ import annotations
+
+import random
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+WORDS = [
+    "job",
+    "offer",
+    "pay",
+    "deposit",
+    "crypto",
+    "wallet",
+    "video",
+    "call",
+    "voice",
+    "friend",
+    "boss",
+    "bank",
+    "card",
+    "account",
+    "app",
+    "task",
+    "like",
+    "review",
+    "commission",
+    "platform",
+    "withdraw",
+    "fee",
+    "tax",
+    "police",
+    "refund",
+    "loan",
+    "game",
+    "skin",
+    "ticket",
+    "visa",
+    "passport",
+    "abroad",
+    "salary",
+    "chat",
+    "link",
+    "code",
+    "screen",
+    "share",
+    "invest",
+    "profit",
+    "coin",
+    "token",
+    "nft",
+    "land",
+]
+
+
+def synthetic_knowledge(folder: Path, n: int, seed: int = 1) -> None:
+    """Write a valid knowledge folder with n generated entries (one source)."""
+    rng = random.Random(seed)
+
+    def words(k: int) -> str:
+        return " ".join(rng.choice(WORDS) for _ in range(k))
+
+    source = {"id": "synthetic", "title": "Synthetic", "publisher": "bench", "date": "2026"}
+    (folder / "entries").mkdir(parents=True)
+    (folder / "sources.yaml").write_text(yaml.safe_dump([source]), encoding="utf-8")
+    entries = [
+        {
+            "id": f"synthetic-{i}",
+            "topic": "fraud",
+            "title": f"Pattern {i}: {words(4)}",
+            "questions": [f"{words(7)} {i} {j}?" for j in range(4)],
+            "answer": words(60),
+            "red_flags": [words(6)],
+            "what_to_do": [words(6)],
+            "sources": ["synthetic"],
+        }
+        for i in range(n)
+    ]
+    (folder / "entries" / "synthetic.yaml").write_text(yaml.safe_dump(entries), encoding="utf-8")
+
+
+def time_build(knowledge: Path, out: Path, embedder: Any, model: str) -> float:
+    """Seconds to load, validate, embed and write an index (model already loaded)."""
+    from bot.indexing import build_index
+    from bot.knowledge.loader import load_knowledge
+
+    start = time.perf_counter()
+    build_index(load_knowledge(knowledge), embedder, out, model)
+    return round(time.perf_counter() - start, 2)
+
+
+def build_seconds(settings: Any, embedder: Any, synthetic: int) -> tuple[float, float]:
+    """(h): build seconds for the real knowledge base and for `synthetic` generated entries."""
+    with tempfile.TemporaryDirectory() as tmp:
+        kb_s = time_build(settings.knowledge_dir, Path(tmp) / "kb", embedder, settings.model)
+        synthetic_knowledge(Path(tmp) / "synthetic", synthetic)
+        big_s = time_build(Path(tmp) / "synthetic", Path(tmp) / "big", embedder, settings.model)
+    return kb_s, big_s
