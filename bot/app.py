@@ -14,6 +14,8 @@ from bot.embedder import Embedder, shared_embedder
 from bot.index import check_fresh, load_index
 from bot.knowledge.loader import content_hash, load_knowledge
 from bot.knowledge.models import KnowledgeBase
+from bot.quizzes.engine import QuizEngine
+from bot.quizzes.loader import QUIZZES_DIR, load_quizzes
 from bot.retrieval.batcher import AsyncSearcher
 from bot.retrieval.config import RetrievalConfig
 from bot.retrieval.retriever import Retriever
@@ -90,6 +92,9 @@ def _searcher(settings: Settings, retriever: Retriever) -> AsyncSearcher:
 async def open_services(settings: Settings, embedder: Embedder | None = None) -> Services:
     """Open store, knowledge, index and model, and build the conversation core."""
     retriever = await asyncio.to_thread(open_retriever, settings, embedder)
+    quizzes = await asyncio.to_thread(
+        load_quizzes, settings.knowledge_dir / QUIZZES_DIR, retriever.kb
+    )
     await asyncio.to_thread(_warm_up, retriever)
     store = await Store.open(settings.database_url)
     await store.prune(settings.retention_days)
@@ -100,7 +105,8 @@ async def open_services(settings: Settings, embedder: Embedder | None = None) ->
         flood_limit=settings.flood_limit,
         flood_window_s=settings.flood_window_s,
     )
-    conversation = Conversation(retriever.kb, searcher.search, store, config)
+    engine = QuizEngine(quizzes, store)
+    conversation = Conversation(retriever.kb, searcher.search, store, config, quizzes=engine)
     return Services(settings, retriever, searcher, store, conversation)
 
 

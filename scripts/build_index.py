@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.errors import ScamWiseError
 from bot.knowledge.loader import content_hash, load_knowledge
 from bot.knowledge.models import KnowledgeBase
+from bot.quizzes.loader import QUIZZES_DIR, load_quizzes
 from bot.settings import Settings, load_settings
 
 
@@ -74,7 +75,11 @@ def main(argv: list[str] | None = None) -> int:
         knowledge = args.knowledge or settings.knowledge_dir
         out = args.out or (knowledge / "index" if args.knowledge else settings.index_path)
         kb = load_knowledge(knowledge)
-        print(f"{knowledge}: {len(kb.entries)} entries and {len(kb.sources)} sources are valid")
+        quizzes = load_quizzes(knowledge / QUIZZES_DIR, kb)
+        print(
+            f"{knowledge}: {len(quizzes)} quizzes, {len(kb.entries)} entries "
+            f"and {len(kb.sources)} sources are valid"
+        )
         if args.check:
             return 0
         if args.if_stale and is_fresh(out, kb, settings.model):

@@ -76,7 +76,7 @@ async def test_start_sends_the_welcome_with_buttons(tg: BotUnderTest) -> None:
     assert html.unescape(call.params["text"]) == texts.WELCOME
     assert call.params["parse_mode"] == "HTML"
     assert call.params["link_preview_options"] == {"is_disabled": True}
-    assert callback_data(call) == ["menu", "tip", "report"]
+    assert callback_data(call) == ["menu", "tip", "report", "quiz"]
 
 
 async def test_deep_link_opens_that_entry(tg: BotUnderTest, kb: KnowledgeBase) -> None:
@@ -87,7 +87,7 @@ async def test_deep_link_opens_that_entry(tg: BotUnderTest, kb: KnowledgeBase) -
 @pytest.mark.parametrize("payload", ["topic-no-such-entry", "topic-", "garbage", "x" * 64])
 async def test_unknown_deep_link_gets_the_welcome(tg: BotUnderTest, payload: str) -> None:
     call = only(await tg.send(tg.updates.command("start", payload)))
-    assert callback_data(call) == ["menu", "tip", "report"]
+    assert callback_data(call) == ["menu", "tip", "report", "quiz"]
 
 
 @pytest.mark.parametrize(

@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.answers import compose
 from bot.conversation import texts, views
 from bot.conversation.actions import Action, parse
 from bot.conversation.flood import FloodGuard, Verdict
-from bot.conversation.replies import Article, Outcome, Reply, Who
+from bot.conversation.quiz_flow import QUIZ_COMMANDS, QUIZ_VERBS, QuizFlow
+from bot.conversation.replies import Article, Outcome, QuizPlan, Reply, Who
 from bot.knowledge.models import TOPICS, Entry, KnowledgeBase
 from bot.retrieval.results import SearchResult, Status
+
+if TYPE_CHECKING:
+    from bot.quizzes.engine import QuizEngine
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +30,7 @@ SearchFn = Callable[[str, int], Awaitable[SearchResult]]
 REPORT_ENTRY = "report-hotlines"
 _NO_ARGUMENT = frozenset({"menu", "tl", "tip", "report"})
 PRIVACY_ENTRY = "privacy"
+DEFAULT_BOT_USERNAME = "ScamWiseBot"  # until the Telegram adapter sets the real one (getMe)
 
 
 class Recorder(Protocol):
@@ -60,6 +65,9 @@ class Conversation:
         store: Recorder,
         config: ConversationConfig | None = None,
         rng: random.Random | None = None,
+        *,
+        quizzes: QuizEngine | None = None,
+        bot_username: str = DEFAULT_BOT_USERNAME,
     ) -> None:
         self.kb = kb
         self.search = search
@@ -67,6 +75,8 @@ class Conversation:
         self.config = config or ConversationConfig()
         self.rng = rng or random.Random()
         self.flood = FloodGuard(self.config.flood_limit, self.config.flood_window_s)
+        self.bot_username = bot_username  # used in quiz links; adapters may set it later
+        self.quiz = QuizFlow(quizzes, lambda: self.bot_username) if quizzes is not None else None
 
     def replace_knowledge(self, kb: KnowledgeBase, search: SearchFn) -> None:
         """Serve a new knowledge base and search from now on (used by /reload)."""
@@ -105,6 +115,10 @@ class Conversation:
 
     async def on_command(self, who: Who, command: str, args: str = "") -> list[Reply]:
         """Run a /command; unknown ones get the help text."""
+        if command.lower() in QUIZ_COMMANDS:
+            if self.quiz is None:
+                return [views.text_reply(texts.QUIZ_UNAVAILABLE)]
+            return await self.quiz.command(who, command.lower(), args)
         handler = {
             "start": self._start,
             "help": self._help,
@@ -120,7 +134,11 @@ class Conversation:
     async def _start(self, who: Who, payload: str) -> list[Reply]:
         if payload.startswith("topic-") and self.kb.get(payload[len("topic-") :]):
             return [self._answer(payload[len("topic-") :])]
-        return [views.welcome_reply()]
+        if payload.startswith("quiz-") and self.quiz is not None:
+            replies = await self.quiz.deep_link(who, payload[len("quiz-") :])
+            if replies is not None:
+                return replies
+        return [views.welcome_reply(quiz=self._has_quizzes())]
 
     async def _help(self, who: Who, args: str) -> list[Reply]:
         return [views.help_reply()]
@@ -154,6 +172,8 @@ class Conversation:
 
     async def _dispatch(self, who: Who, action: Action) -> Outcome | None:
         verb, arg = action.verb, action.arg
+        if verb in QUIZ_VERBS:
+            return await self.quiz.button(who, action) if self.quiz is not None else None
         if verb in _NO_ARGUMENT and (arg or action.arg2):
             return None
         if verb == "menu":
@@ -191,6 +211,34 @@ class Conversation:
         count = await self.store.forget_user(who.user_id)
         return Outcome([views.text_reply(texts.FORGET_DONE.format(count=count), edit=True)])
 
+    # --- group quizzes (the Telegram adapter posts the polls) --------------------------------
+
+    async def group_quiz_plan(self, who: Who, quiz_id: str) -> QuizPlan | Reply:
+        """Start a group quiz: its run id, intro and poll specs, or a Reply saying why not."""
+        if self.quiz is None:
+            return views.text_reply(texts.QUIZ_UNAVAILABLE)
+        return await self.quiz.group_plan(who, quiz_id)
+
+    async def on_poll_sent(
+        self, run_id: int, question_index: int, poll_id: str, correct_option: int
+    ) -> None:
+        """Remember the Telegram id of a posted quiz poll so that its answers count."""
+        if self.quiz is not None:
+            await self.quiz.poll_sent(run_id, question_index, poll_id, correct_option)
+
+    async def on_poll_answer(
+        self, poll_id: str, user_id: int, first_name: str, option_ids: Sequence[int]
+    ) -> None:
+        """Count a group member's vote (unknown polls and retracted votes are ignored)."""
+        if self.quiz is not None:
+            await self.quiz.poll_answer(poll_id, user_id, first_name, option_ids)
+
+    async def group_leaderboard(self, run_id: int) -> Reply:
+        """Finish a group quiz and show first names with their correct answers."""
+        if self.quiz is None:
+            return views.text_reply(texts.QUIZ_UNAVAILABLE)
+        return await self.quiz.leaderboard(run_id)
+
     # --- inline mode ------------------------------------------------------------------------
 
     async def inline(self, query: str) -> list[Article]:
@@ -210,6 +258,10 @@ class Conversation:
         return articles
 
     # --- helpers ----------------------------------------------------------------------------
+
+    def _has_quizzes(self) -> bool:
+        """Whether a quiz engine with at least one quiz is wired in."""
+        return self.quiz is not None and bool(self.quiz.engine.quizzes)
 
     def _entry(self, entry_id: str) -> Entry:
         entry = self.kb.get(entry_id)

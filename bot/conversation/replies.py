@@ -69,3 +69,22 @@ class Who:
     chat_id: int
     group: bool = False
     first_name: str = ""
+
+
+@dataclass(frozen=True)
+class PollSpec:
+    """One quiz poll for a group: question ≤ 300 chars, options ≤ 100, explanation ≤ 200."""
+
+    question: str
+    options: tuple[str, ...]
+    correct_option: int
+    explanation: str
+
+
+@dataclass(frozen=True)
+class QuizPlan:
+    """A group quiz to post: its run id, an intro message, then one quiz poll per question."""
+
+    run_id: int
+    intro: Reply
+    polls: tuple[PollSpec, ...]

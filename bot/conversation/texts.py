@@ -25,6 +25,11 @@ HELP_LINES: tuple[tuple[str, str], ...] = (
     ("/tips", "a random red flag to remember"),
     ("/report", "what to do now and who to call, by region"),
     ("/privacy", "what I store and for how long"),
+    ("/quiz", "test yourself: can you spot the scam?"),
+    ("/newclass", "<quiz id>: a quiz link and QR code for your class"),
+    ("/results", "<class code>: anonymous results of a class you created"),
+    ("/classes", "the classes you created"),
+    ("/closeclass", "<class code>: stop a class from taking answers"),
     ("/forgetme", "delete everything stored about you"),
     ("/help", "this message"),
 )
@@ -57,3 +62,47 @@ FORGET_DONE = "Done: everything stored about you has been deleted ({count} recor
 FORGET_CANCELLED = "OK, nothing was deleted."
 TIP_TITLE = "💡 Red flag to remember"
 ERROR = "Sorry, something went wrong on my side. Please try again in a moment."
+
+# --- quizzes ---------------------------------------------------------------------------------
+QUIZ_BUTTON = "🧠 Take a quiz"
+QUIZ_PICK = "🧠 Pick a quiz and test yourself:"
+QUIZ_UNKNOWN = "I don't have a quiz called '{quiz_id}'. Pick one:"
+QUIZ_UNAVAILABLE = "There are no quizzes right now. Ask me a question instead!"
+QUIZ_GROUP_HINT = (
+    "In a group I run quizzes as polls everyone can answer. Send /quiz followed by one of: {ids}"
+)
+QUIZ_RESUMED = "↩️ Welcome back! Picking up where you left off."
+QUIZ_CORRECT = "✅ Correct!"
+QUIZ_WRONG = "❌ Not quite."
+QUIZ_THE_ANSWER = "The answer: "
+QUIZ_LEARN_MORE = "📖 Learn more"
+QUIZ_NEXT = "Next ▶"
+QUIZ_RETAKE = "🔁 Retake"
+QUIZ_SHARE = "📤 Share"
+QUIZ_SCORE = "🏁 {title}: you scored {score}/{total}"
+QUIZ_PERFECT = "Perfect score: you spotted every trick! 🎉"
+QUIZ_REVIEW = "Worth another look:"
+QUIZ_ALREADY_ANSWERED = "You already answered this one."
+QUIZ_ALREADY_FINISHED = "You already took this class quiz ({title}) and scored {score}/{total}."
+QUIZ_CLASS_CLOSED = (
+    "This class quiz ({title}) is closed, or its link no longer works. You can still take the "
+    "quiz on your own:"
+)
+QUIZ_ON_MY_OWN = "🧠 Take it on my own"
+CLASS_USAGE = "Send /newclass followed by a quiz id: {ids}"
+CLASS_CREATED = (
+    "Share this link with your class, or let them scan the QR code. Everyone can take the "
+    "quiz once, and the results are anonymous."
+)
+CLASS_COMMANDS = "Code: {code}\nSee the results: /results {code}\nStop it: /closeclass {code}"
+RESULTS_USAGE = "Send /results followed by a class code. /classes lists your classes."
+RESULTS_NOT_ALLOWED = "Sorry, only the person who created that class can see its results."
+RESULTS_NOBODY = "Nobody has finished this quiz yet."
+CLOSE_USAGE = "Send /closeclass followed by a class code. /classes lists your classes."
+CLOSE_NOT_ALLOWED = "Sorry, only the person who created that class can close it."
+CLOSE_DONE = "Class {code} ({title}) is closed: nobody can start or continue it now."
+CLASSES_TITLE = "Your classes"
+CLASSES_NONE = "You haven't created any classes yet. Send /newclass followed by a quiz id."
+GROUP_QUIZ_INTRO = "🧠 {title}: {count} questions coming up as quiz polls. Tap your answer!"
+LEADERBOARD_TITLE = "🏆 Quiz results"
+LEADERBOARD_NOBODY = "Nobody answered this time. Try another quiz with /quiz!"

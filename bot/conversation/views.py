@@ -59,13 +59,15 @@ def answer_reply(
     return Reply(answer_text(answer), tuple(rows), edit=edit)
 
 
-def welcome_reply() -> Reply:
-    """The /start message with what to try."""
-    rows = (
+def welcome_reply(*, quiz: bool = False) -> Reply:
+    """The /start message with what to try (and a quiz, when there are quizzes)."""
+    rows: tuple[tuple[Button, ...], ...] = (
         (Button("📚 Browse topics", encode("menu")),),
         (Button("💡 Give me a tip", encode("tip")),),
         (Button("🆘 I think I've been scammed", encode("report")),),
     )
+    if quiz:
+        rows += ((Button(texts.QUIZ_BUTTON, encode("quiz")),),)
     return Reply((plain(texts.WELCOME),), rows)
 
 

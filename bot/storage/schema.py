@@ -91,8 +91,113 @@ feedback = sa.Table(
     sa.Index("ix_feedback_created_at", "created_at"),
 )
 
+# --- quizzes (migration 2) --------------------------------------------------------------------
+QUIZ_ID_MAX_CHARS = 64
+CLASS_CODE_MAX_CHARS = 16
+POLL_ID_MAX_CHARS = 64
+FIRST_NAME_MAX_CHARS = 64
+
+# One row per quiz taken by one user in a private chat; `position` is the current question.
+# UNIQUE(class_code, user_id): one attempt per user and class. Rows without a class are not
+# constrained, because SQLite and PostgreSQL treat NULLs as distinct in unique constraints.
+quiz_attempts = sa.Table(
+    "quiz_attempts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("user_id", sa.BigInteger, nullable=False),
+    sa.Column("quiz_id", sa.String(QUIZ_ID_MAX_CHARS), nullable=False),
+    sa.Column("class_code", sa.String(CLASS_CODE_MAX_CHARS), nullable=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("score", sa.Integer, nullable=False),
+    sa.Column("started_at", UTCDateTime(), nullable=False),
+    sa.Column("finished_at", UTCDateTime(), nullable=True),
+    sa.UniqueConstraint("class_code", "user_id", name="uq_quiz_attempts_class_user"),
+    sa.Index("ix_quiz_attempts_user_quiz", "user_id", "quiz_id"),
+)
+
+# The primary key makes a second answer to the same question (a double tap) fail.
+quiz_answers = sa.Table(
+    "quiz_answers",
+    metadata,
+    sa.Column(
+        "attempt_id",
+        sa.Integer,
+        sa.ForeignKey("quiz_attempts.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("question_index", sa.Integer, primary_key=True),
+    sa.Column("option", sa.Integer, nullable=False),
+    sa.Column("correct", sa.Boolean, nullable=False),
+    sa.Column("answered_at", UTCDateTime(), nullable=False),
+)
+
+# The column is named creator_id in the database; its Python key is `user_id` so that
+# `Store.forget_user` deletes the classes a user created.
+quiz_classes = sa.Table(
+    "quiz_classes",
+    metadata,
+    sa.Column("code", sa.String(CLASS_CODE_MAX_CHARS), primary_key=True),
+    sa.Column("quiz_id", sa.String(QUIZ_ID_MAX_CHARS), nullable=False),
+    sa.Column("creator_id", sa.BigInteger, key="user_id", nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("closed_at", UTCDateTime(), nullable=True),
+    sa.Index("ix_quiz_classes_creator", "user_id"),
+)
+
+group_quiz_runs = sa.Table(
+    "group_quiz_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("chat_id", sa.BigInteger, nullable=False),
+    sa.Column("quiz_id", sa.String(QUIZ_ID_MAX_CHARS), nullable=False),
+    sa.Column("started_at", UTCDateTime(), nullable=False),
+    sa.Column("finished_at", UTCDateTime(), nullable=True),
+)
+
+group_quiz_polls = sa.Table(
+    "group_quiz_polls",
+    metadata,
+    sa.Column("poll_id", sa.String(POLL_ID_MAX_CHARS), primary_key=True),
+    sa.Column(
+        "run_id",
+        sa.Integer,
+        sa.ForeignKey("group_quiz_runs.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("question_index", sa.Integer, nullable=False),
+    sa.Column("correct_option", sa.Integer, nullable=False),
+    sa.Index("ix_group_quiz_polls_run", "run_id"),
+)
+
+# The primary key keeps one vote per user and poll.
+group_quiz_votes = sa.Table(
+    "group_quiz_votes",
+    metadata,
+    sa.Column(
+        "poll_id",
+        sa.String(POLL_ID_MAX_CHARS),
+        sa.ForeignKey("group_quiz_polls.poll_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("user_id", sa.BigInteger, primary_key=True),
+    sa.Column("first_name", sa.String(FIRST_NAME_MAX_CHARS), nullable=False),
+    sa.Column("correct", sa.Boolean, nullable=False),
+    sa.Column("voted_at", UTCDateTime(), nullable=False),
+    sa.Index("ix_group_quiz_votes_user", "user_id"),
+)
+
+QUIZ_TABLES = [
+    quiz_attempts,
+    quiz_answers,
+    quiz_classes,
+    group_quiz_runs,
+    group_quiz_polls,
+    group_quiz_votes,
+]
+
 # Tables with a `user_id` column; `Store.forget_user` deletes a user's rows from each.
-USER_TABLES: list[sa.Table] = []
+# (A user's quiz_answers go with their quiz_attempts: ON DELETE CASCADE.)
+USER_TABLES: list[sa.Table] = [quiz_attempts, quiz_classes, group_quiz_votes]
 
 
 def fold_question(text: str) -> str:
@@ -148,7 +253,12 @@ def _v1_initial(conn: Connection) -> None:
     metadata.create_all(conn, tables=[unanswered, feedback])
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1_initial]
+def _v2_quiz(conn: Connection) -> None:
+    """Version 2: quiz attempts and answers, classes, and group quiz polls and votes."""
+    metadata.create_all(conn, tables=QUIZ_TABLES)
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1_initial, _v2_quiz]
 
 
 def stored_version(conn: Connection) -> int:
