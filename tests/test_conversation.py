@@ -281,3 +281,11 @@ async def test_console_quit_words_end_the_chat(conversation: Conversation, word:
 
     await run_console(ConsoleChat(conversation, WHO), read, written.append)
     assert written == [texts.EMPTY, ""]
+
+
+def test_inline_preview_marks_only_cut_text() -> None:
+    from bot.conversation.core import _preview
+
+    assert _preview("short answer") == "short answer"
+    long = "word " * 60
+    assert _preview(long).endswith("word…") and len(_preview(long)) <= 121

@@ -251,7 +251,7 @@ class Conversation:
             if hit.score < self.config.threshold:
                 continue
             answer = compose(self._entry(hit.entry_id), self.kb)
-            description = answer.text[:120].rsplit(" ", 1)[0] + "…"
+            description = _preview(answer.text)
             articles.append(
                 Article(answer.entry_id, answer.title, description, views.answer_text(answer))
             )
@@ -299,6 +299,13 @@ class Conversation:
             )
         except Exception:  # storage trouble must not stop the answer
             log.exception("could not store an unanswered question")
+
+
+def _preview(text: str, limit: int = 120) -> str:
+    """The start of an answer for an inline result: whole words, "…" only when cut."""
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0] + "…"
 
 
 def _review_status(result: SearchResult, config: ConversationConfig) -> str | None:

@@ -18,6 +18,7 @@ from bot.health import beat_forever
 from bot.settings import Settings
 from bot.telegram.app import Hook, TelegramApp, build_application
 from bot.telegram.handlers import SERVICES
+from bot.telegram.webhook import serve_webhook
 
 log = logging.getLogger(__name__)
 
@@ -50,14 +51,8 @@ def run_telegram(settings: Settings) -> None:
     if settings.webhook_url and secret:
         where = f"{settings.webhook_listen}:{settings.webhook_port}"
         log.info("starting the webhook server on %s", where)
-        application.run_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path=webhook_path(settings.webhook_url),
-            webhook_url=settings.webhook_url,
-            secret_token=secret,
-            allowed_updates=Update.ALL_TYPES,
-            drop_pending_updates=False,
+        asyncio.run(
+            serve_webhook(application, settings, webhook_path(settings.webhook_url), secret)
         )
     else:
         log.info("starting long polling")

@@ -1,0 +1,66 @@
+"""Webhook mode: the secret header is required, and /healthz answers."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from pathlib import Path
+from typing import Any
+
+import httpx
+from telegram_harness import FakeRequest, Updates, telegram_settings
+
+from bot.telegram.app import build_application
+from bot.telegram.runner import webhook_path
+from bot.telegram.webhook import SECRET_HEADER, running_webhook
+
+SECRET = "s3cret-Hook_value"
+HOOK_URL = "https://bot.example.org/tg/hook"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_webhook_needs_the_secret_and_health_answers(
+    tmp_path: Path, real_index_dir: Path, real_embedder: Any
+) -> None:
+    port = free_port()
+    settings = telegram_settings(
+        tmp_path, real_index_dir, webhook_url=HOOK_URL, webhook_listen="127.0.0.1",
+        webhook_port=port, webhook_secret=SECRET,
+    )  # fmt: skip
+    request = FakeRequest()
+    application = build_application(settings, request, request, embedder=real_embedder)
+    updates = Updates()
+    async with running_webhook(application, settings, webhook_path(HOOK_URL), SECRET):
+        [registered] = request.of("setWebhook")
+        assert registered.params["url"] == HOOK_URL
+        assert registered.params["secret_token"] == SECRET
+        base = f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient(trust_env=False, timeout=10) as client:
+            health = await client.get(f"{base}/healthz")
+            assert health.status_code == 200
+            assert health.json()["status"] == "ok" and health.json()["entries"] > 40
+            for headers in ({}, {SECRET_HEADER: "wrong"}, {SECRET_HEADER: SECRET + "x"}):
+                refused = await client.post(
+                    f"{base}/tg/hook", json=updates.command("help"), headers=headers
+                )
+                assert refused.status_code == 403
+            garbage = await client.post(
+                f"{base}/tg/hook", content=b"not json", headers={SECRET_HEADER: SECRET}
+            )
+            assert garbage.status_code == 400
+            accepted = await client.post(
+                f"{base}/tg/hook", json=updates.command("help"), headers={SECRET_HEADER: SECRET}
+            )
+            assert accepted.status_code == 200
+        for _ in range(250):
+            if request.of("sendMessage"):
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.1)
+        assert len(request.of("sendMessage")) == 1  # only the request with the secret
+    assert not application.running
