@@ -16,6 +16,7 @@ from bot.knowledge.loader import content_hash, load_knowledge
 from bot.knowledge.models import KnowledgeBase
 from bot.quizzes.engine import QuizEngine
 from bot.quizzes.loader import QUIZZES_DIR, load_quizzes
+from bot.quizzes.models import Quiz
 from bot.retrieval.batcher import AsyncSearcher
 from bot.retrieval.config import RetrievalConfig
 from bot.retrieval.retriever import Retriever
@@ -53,6 +54,14 @@ def open_retriever(
     return Retriever(kb, index, embedder, retrieval_config(settings))
 
 
+def open_content(
+    settings: Settings, embedder: Embedder | None = None
+) -> tuple[Retriever, dict[str, Quiz]]:
+    """The retriever (knowledge, index, model) and the quizzes that refer to its entries."""
+    retriever = open_retriever(settings, embedder)
+    return retriever, load_quizzes(settings.knowledge_dir / QUIZZES_DIR, retriever.kb)
+
+
 @dataclass
 class Services:
     """The long-lived resources of a running bot: opened once, closed at shutdown."""
@@ -66,8 +75,8 @@ class Services:
     async def reload(self) -> str:
         """Re-read knowledge and index; on any failure keep serving the old ones and say why."""
         try:
-            retriever = await asyncio.to_thread(
-                open_retriever, self.settings, self.retriever.embedder
+            retriever, quizzes = await asyncio.to_thread(
+                open_content, self.settings, self.retriever.embedder
             )
         except Exception as exc:  # any failure: the old index keeps serving
             log.warning("reload failed, keeping the current index: %s", exc)
@@ -75,9 +84,9 @@ class Services:
         old = self.searcher
         self.retriever = retriever
         self.searcher = _searcher(self.settings, retriever)
-        self.conversation.replace_knowledge(retriever.kb, self.searcher.search)
+        self.conversation.replace_knowledge(retriever.kb, self.searcher.search, quizzes)
         await old.aclose()
-        return f"Reloaded: {len(retriever.kb.entries)} entries."
+        return f"Reloaded: {len(retriever.kb.entries)} entries, {len(quizzes)} quizzes."
 
     async def aclose(self) -> None:
         """Stop the search worker and close the database."""
@@ -91,10 +100,7 @@ def _searcher(settings: Settings, retriever: Retriever) -> AsyncSearcher:
 
 async def open_services(settings: Settings, embedder: Embedder | None = None) -> Services:
     """Open store, knowledge, index and model, and build the conversation core."""
-    retriever = await asyncio.to_thread(open_retriever, settings, embedder)
-    quizzes = await asyncio.to_thread(
-        load_quizzes, settings.knowledge_dir / QUIZZES_DIR, retriever.kb
-    )
+    retriever, quizzes = await asyncio.to_thread(open_content, settings, embedder)
     await asyncio.to_thread(_warm_up, retriever)
     store = await Store.open(settings.database_url)
     await store.prune(settings.retention_days)

@@ -23,6 +23,7 @@ from bot.retrieval.results import SearchResult, Status
 
 if TYPE_CHECKING:
     from bot.quizzes.engine import QuizEngine
+    from bot.quizzes.models import Quiz
 
 log = logging.getLogger(__name__)
 
@@ -78,9 +79,13 @@ class Conversation:
         self.bot_username = bot_username  # used in quiz links; adapters may set it later
         self.quiz = QuizFlow(quizzes, lambda: self.bot_username) if quizzes is not None else None
 
-    def replace_knowledge(self, kb: KnowledgeBase, search: SearchFn) -> None:
-        """Serve a new knowledge base and search from now on (used by /reload)."""
+    def replace_knowledge(
+        self, kb: KnowledgeBase, search: SearchFn, quizzes: dict[str, Quiz] | None = None
+    ) -> None:
+        """Serve a new knowledge base, search and quizzes from now on (used by /reload)."""
         self.kb, self.search = kb, search
+        if quizzes is not None and self.quiz is not None:
+            self.quiz.engine.quizzes = quizzes
 
     def admit(self, who: Who) -> list[Reply] | None:
         """Apply the flood limit: None to go on, or what to say instead (maybe nothing)."""
