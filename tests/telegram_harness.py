@@ -176,6 +176,27 @@ class Updates:
         }
         return {"update_id": update_id, "callback_query": query}
 
+    def poll_answer(
+        self, poll_id: str, option_ids: list[int], voter_chat: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """A vote in a public poll ([] retracts it); `voter_chat` makes it an anonymous admin's."""
+        update_id, _ = self._ids()
+        answer: dict[str, Any] = {
+            "poll_id": poll_id,
+            "option_ids": option_ids,
+            "option_persistent_ids": [f"{poll_id}-{n}" for n in option_ids],
+        }
+        if voter_chat is None:
+            answer["user"] = self.user
+        else:
+            answer["voter_chat"] = voter_chat
+        return {"update_id": update_id, "poll_answer": answer}
+
+    def poll_state(self, poll: dict[str, Any], *, closed: bool = True) -> dict[str, Any]:
+        """A poll update (new counts, or closed), as bots get for polls they sent."""
+        update_id, _ = self._ids()
+        return {"update_id": update_id, "poll": {**poll, "is_closed": closed}}
+
     def inline(self, query: str) -> dict[str, Any]:
         """An inline query "@ScamWiseTestBot <query>"."""
         update_id, _ = self._ids()

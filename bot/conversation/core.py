@@ -76,6 +76,9 @@ class Conversation:
         self.config = config or ConversationConfig()
         self.rng = rng or random.Random()
         self.flood = FloodGuard(self.config.flood_limit, self.config.flood_window_s)
+        # Inline queries arrive as the user types, several per question: a separate, larger
+        # budget, so typing one long query does not use up the user's message budget.
+        self.inline_flood = FloodGuard(self.config.flood_limit * 3, self.config.flood_window_s)
         self.bot_username = bot_username  # used in quiz links; adapters may set it later
         self.quiz = QuizFlow(quizzes, lambda: self.bot_username) if quizzes is not None else None
 
@@ -88,7 +91,11 @@ class Conversation:
             self.quiz.engine.quizzes = quizzes
 
     def admit(self, who: Who) -> list[Reply] | None:
-        """Apply the flood limit: None to go on, or what to say instead (maybe nothing)."""
+        """Apply the flood limit to a message or command: None to go on, or what to say instead.
+
+        Button presses are not counted: they never reach the model, and a quiz takes two taps
+        per question.
+        """
         verdict = self.flood.check(who.user_id)
         if verdict is Verdict.ALLOW:
             return None
@@ -245,6 +252,10 @@ class Conversation:
         return await self.quiz.leaderboard(run_id)
 
     # --- inline mode ------------------------------------------------------------------------
+
+    def admit_inline(self, who: Who) -> bool:
+        """True when the user's inline queries are within their (separate) budget."""
+        return self.inline_flood.check(who.user_id) is Verdict.ALLOW
 
     async def inline(self, query: str) -> list[Article]:
         """The top three entries for an inline query (none when nothing fits)."""

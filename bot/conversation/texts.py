@@ -55,7 +55,8 @@ FLOODED = "You're sending messages very fast 🙂 Give me a few seconds, then as
 FEEDBACK_THANKS = "Thanks for the feedback!"
 TOPICS_TITLE = "What would you like to read about?"
 FORGET_CONFIRM = (
-    "This deletes everything ScamWise stores about you (your quiz progress and answers). "
+    "This deletes everything ScamWise stores about you: your quiz progress and answers, the "
+    "classes you created and your group quiz scores. "
     "It cannot be undone. Delete it?"
 )
 FORGET_DONE = "Done: everything stored about you has been deleted ({count} records)."

@@ -1,7 +1,7 @@
 """Build the python-telegram-bot `Application` that serves ScamWise.
 
-Each call builds an independent application with its own handlers, rate limiter and
-Services (opened in post_init, closed in post_shutdown), so a process can hold several.
+Each call builds an independent application with its own handlers, rate limiter, group quiz
+runs and Services (opened in post_init, closed in post_shutdown), so a process can hold several.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from bot.conversation import texts
 from bot.embedder import Embedder
 from bot.errors import SettingsError
 from bot.settings import Settings, load_settings
+from bot.telegram.group_quiz import GROUP_QUIZZES, GroupQuizzes
 from bot.telegram.handlers import SERVICES, add_handlers
 from bot.telegram.redact import install_redaction
 
@@ -58,6 +59,8 @@ def build_application(
         # Handle updates concurrently so that questions from many users meet in one batch.
         .concurrent_updates(settings.concurrent_updates)
         .post_init(_post_init(settings, embedder))
+        # post_stop cancels group quizzes while the bot still works (run_polling calls it).
+        .post_stop(_stop_group_quizzes)
         .post_shutdown(_post_shutdown)
     )
     if request is not None:
@@ -65,6 +68,7 @@ def build_application(
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
     application: TelegramApp = builder.build()
+    application.bot_data[GROUP_QUIZZES] = GroupQuizzes(settings.group_quiz_seconds)
     add_handlers(application)
     return application
 
@@ -74,13 +78,23 @@ def _post_init(settings: Settings, embedder: Embedder | None) -> Hook:
         """Open the Services once, then publish the command menu."""
         if SERVICES not in application.bot_data:
             application.bot_data[SERVICES] = await open_services(settings, embedder)
+        # initialize() has called getMe: quiz and class links name the real bot from now on.
+        application.bot_data[SERVICES].conversation.bot_username = application.bot.username
         await _set_commands(application)
 
     return post_init
 
 
+async def _stop_group_quizzes(application: TelegramApp) -> None:
+    """Cancel unfinished group quiz runs, so that stopping never waits for a quiz to end."""
+    quizzes = application.bot_data.get(GROUP_QUIZZES)
+    if isinstance(quizzes, GroupQuizzes):
+        await quizzes.aclose()
+
+
 async def _post_shutdown(application: TelegramApp) -> None:
-    """Close the Services opened in post_init."""
+    """Cancel group quiz runs (if post_stop did not), then close the Services."""
+    await _stop_group_quizzes(application)
     services = application.bot_data.pop(SERVICES, None)
     if services is not None:
         await services.aclose()

@@ -3,6 +3,8 @@
 Private chats get an answer to everything. In groups the bot only speaks when spoken to: a
 command (bare or `/cmd@ThisBot`), a message that @mentions it, or a reply to one of its own
 messages. Edited messages and channel posts match no handler, so they cost no Bot API call.
+In groups `/quiz <id>` runs the quiz as polls (bot.telegram.group_quiz), and the class commands
+only point to a private chat: class codes and results are for the educator's eyes.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from telegram.ext import (
     ContextTypes,
     InlineQueryHandler,
     MessageHandler,
+    PollAnswerHandler,
+    PollHandler,
     filters,
 )
 
@@ -30,12 +34,16 @@ from bot.conversation import texts, views
 from bot.conversation.core import Conversation
 from bot.conversation.replies import Reply, Who
 from bot.telegram import render
+from bot.telegram.group_quiz import group_quizzes_of, private_only_reply
 
 log = logging.getLogger(__name__)
 
 SERVICES = "services"  # key of the opened Services in application.bot_data
 GROUP_TYPES = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
-CORE_COMMANDS = ("help", "topics", "tips", "tip", "report", "privacy", "forgetme")
+QUIZ_COMMANDS = ("quiz", "newclass", "results", "classes", "closeclass")
+CORE_COMMANDS = ("help", "topics", "tips", "tip", "report", "privacy", "forgetme", *QUIZ_COMMANDS)
+# Educator commands answered in private chats only; in a group they point to a private chat.
+PRIVATE_ONLY = frozenset(QUIZ_COMMANDS) - {"quiz"}
 INLINE_CACHE_S = 30
 
 # Only brand-new messages: `filters.UpdateType.MESSAGES` would also let edits through, and an
@@ -126,11 +134,26 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Pass /help, /topics, /tips, /report, /privacy or /forgetme to the core."""
-    if update.effective_message is None:
+    """Pass a core command (/help, /topics, /quiz, /results, …) with its arguments to the core."""
+    message = update.effective_message
+    if message is None:
         return
-    name, _, args = command_parts(update.effective_message)
+    name, _, args = command_parts(message)
+    if message.chat.type in GROUP_TYPES and name in PRIVATE_ONLY:
+        reply = private_only_reply(context.bot.username)
+        await respond(update, context, lambda c, who: _constant([reply]))
+        return
+    if message.chat.type in GROUP_TYPES and name == "quiz" and args:
+        quizzes = group_quizzes_of(context.bot_data)
+        quiz_id, bot, quote = args.split()[0], context.bot, message.message_id
+        await respond(update, context, lambda c, who: quizzes.start(bot, c, who, quiz_id, quote))
+        return
     await respond(update, context, lambda c, who: c.on_command(who, name, args))
+
+
+async def _constant(replies: list[Reply]) -> list[Reply]:
+    """The same replies whoever asks (for `respond`)."""
+    return replies
 
 
 async def other_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -199,11 +222,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     conversation = services_of(context).conversation
     who = who_of(update)
     # Until a callback query is answered the client shows a spinner on the button (and
-    # retries), so it is answered on every path: flooded, forged data, or a failing core.
-    blocked = conversation.admit(who)
-    if blocked is not None:
-        await query.answer(render.notice_text(blocked))
-        return
+    # retries), so it is answered on every path: forged data or a failing core included.
     try:
         # Callback data is whatever the client sends back (1-64 bytes, possibly forged or
         # from an old version): the core validates it and answers "expired" if it is not ours.
@@ -224,12 +243,32 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if query is None:
         return
     conversation = services_of(context).conversation
-    flooded = conversation.admit(who_of(update)) is not None
-    articles = [] if flooded or not query.query.strip() else await conversation.inline(query.query)
+    allowed = conversation.admit_inline(who_of(update))
+    wanted = allowed and query.query.strip()
+    articles = await conversation.inline(query.query) if wanted else []
     # The same question gives the same results for everyone: a short shared cache is safe.
     await query.answer(
         render.inline_results(articles), cache_time=INLINE_CACHE_S, is_personal=False
     )
+
+
+# --- group quiz polls -----------------------------------------------------------------------
+
+
+async def poll_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Count a vote in a group quiz poll (the core ignores polls it did not post)."""
+    answer = update.poll_answer
+    # Anonymous group admins vote as the chat (`voter_chat`, no `user`): nobody to credit.
+    if answer is None or answer.user is None:
+        return
+    conversation = services_of(context).conversation
+    await conversation.on_poll_answer(
+        answer.poll_id, answer.user.id, answer.user.first_name, answer.option_ids
+    )
+
+
+async def poll_state(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """New vote counts or a closed poll: the PollAnswer updates already told us everything."""
 
 
 # --- errors ---------------------------------------------------------------------------------
@@ -261,4 +300,6 @@ def add_handlers(application: Application) -> None:
     application.add_handler(MessageHandler(NEW_MESSAGE & UNSUPPORTED, unsupported))
     application.add_handler(CallbackQueryHandler(button))
     application.add_handler(InlineQueryHandler(inline_query))
+    application.add_handler(PollAnswerHandler(poll_answer))
+    application.add_handler(PollHandler(poll_state))
     application.add_error_handler(error_handler)

@@ -47,6 +47,7 @@ class OfflineRequest(BaseRequest):
         self.keep_calls = keep_calls  # a long benchmark need not keep every call
         self._failures: dict[str, deque[tuple[str, str]]] = {}
         self._next_message_id = 1000
+        self._next_poll_id = 5_300_000_000_000_000_000  # Telegram poll ids are numeric strings
         self._waiters: dict[int, deque[asyncio.Future[Call]]] = {}
 
     def wait_for(self, chat_id: int) -> asyncio.Future[Call]:
@@ -144,9 +145,37 @@ class OfflineRequest(BaseRequest):
                 for n, w in enumerate((90, 320, 800))
             ]
             return self._message(params, photo=sizes, caption=params.get("caption"))
+        if method == "sendPoll":
+            return self._message(params, poll=self._poll(params))
         if method == "getWebhookInfo":
             return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
         return True  # answerCallbackQuery, answerInlineQuery, setWebhook, setMyCommands, ...
+
+    def _poll(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The Poll object of a new poll, with every field PTB 22.8 requires."""
+        self._next_poll_id += 1
+        poll_id = str(self._next_poll_id)
+        options = [
+            {"text": o["text"] if isinstance(o, dict) else str(o), "voter_count": 0,
+             "persistent_id": f"{poll_id}-{n}"}
+            for n, o in enumerate(params.get("options", []))
+        ]  # fmt: skip
+        poll: dict[str, Any] = {
+            "id": poll_id,
+            "question": params.get("question", ""),
+            "options": options,
+            "total_voter_count": 0,
+            "is_closed": bool(params.get("is_closed", False)),
+            "is_anonymous": params.get("is_anonymous", True) is not False,
+            "type": params.get("type") or "regular",
+            "allows_multiple_answers": bool(params.get("allows_multiple_answers", False)),
+            # Bot API 9.6: quizzes default to no revoting, regular polls to revoting.
+            "allows_revoting": bool(params.get("allows_revoting", params.get("type") != "quiz")),
+            "members_only": bool(params.get("members_only", False)),
+        }
+        optional = ("correct_option_ids", "explanation", "open_period", "close_date")
+        poll.update({k: params[k] for k in optional if params.get(k) is not None})
+        return poll
 
     def _message(self, params: dict[str, Any], **content: Any) -> dict[str, Any]:
         message_id = params.get("message_id")

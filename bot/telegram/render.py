@@ -7,7 +7,9 @@ Telegram quirks handled here, in one place:
   and the keyboard goes under the last piece;
 - callback data is 1-64 bytes; a button whose action does not fit is dropped, not sent;
 - a photo caption holds at most 1024 characters;
-- editing a message to identical content fails with "message is not modified", which is fine.
+- editing a message to identical content fails with "message is not modified", which is fine;
+- a quiz poll holds a question of 1-300 characters, options of 1-100 and an explanation of
+  0-200 with at most 2 line feeds; one field too long and Telegram rejects the whole poll.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from telegram import (
     Bot,
@@ -24,14 +27,15 @@ from telegram import (
     InputTextMessageContent,
     LinkPreviewOptions,
     Message,
+    Poll,
     ReplyParameters,
 )
-from telegram.constants import CallbackQueryLimit, MessageLimit, ParseMode
+from telegram.constants import CallbackQueryLimit, MessageLimit, ParseMode, PollLimit
 from telegram.error import BadRequest
 
 from bot.conversation.actions import MAX_ACTION_BYTES
 from bot.conversation.markup import split_html
-from bot.conversation.replies import Article, Button, Reply
+from bot.conversation.replies import Article, Button, PollSpec, Reply
 
 log = logging.getLogger(__name__)
 
@@ -166,3 +170,28 @@ def notice_text(replies: Sequence[Reply]) -> str | None:
     """The plain text of short replies, fit for a callback-query toast (200 characters)."""
     text = "\n".join(r.plain_text() for r in replies).strip()
     return text[: CallbackQueryLimit.ANSWER_CALLBACK_QUERY_TEXT_LENGTH] or None
+
+
+def fit(text: str, limit: int) -> str:
+    """Text cut to `limit` characters, with an ellipsis when cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+async def send_quiz_poll(bot: Bot, chat_id: int, spec: PollSpec, open_period: int) -> Message:
+    """Post one question as a native quiz poll that closes itself after `open_period` seconds."""
+    right: list[Any] = [spec.correct_option]  # PTB types option ids as Literal[0, …, 11]
+    explanation = spec.explanation
+    if explanation.count("\n") > PollLimit.MAX_EXPLANATION_LINE_FEEDS:
+        explanation = " ".join(explanation.split())
+    return await bot.send_poll(
+        chat_id,
+        question=fit(spec.question, PollLimit.MAX_QUESTION_LENGTH),
+        options=[fit(option, PollLimit.MAX_OPTION_LENGTH) for option in spec.options],
+        type=Poll.QUIZ,
+        # Anonymous polls send no PollAnswer updates (nobody to credit): this one must not be.
+        is_anonymous=False,
+        # Bot API 9.6 (PTB 22.8) takes a list of right answers; `correct_option_id` is deprecated.
+        correct_option_ids=right,
+        explanation=fit(explanation, PollLimit.MAX_EXPLANATION_LENGTH) or None,
+        open_period=open_period,
+    )

@@ -47,7 +47,7 @@ def run_telegram(settings: Settings) -> None:
     application = build_application(settings)
     application.post_init = with_sighup_reload(application.post_init)
     application.post_init = with_heartbeat(application.post_init, settings)
-    application.post_stop = stop_heartbeat
+    application.post_stop = then_stop_heartbeat(application.post_stop)
     if settings.webhook_url and secret:
         where = f"{settings.webhook_listen}:{settings.webhook_port}"
         log.info("starting the webhook server on %s", where)
@@ -88,6 +88,19 @@ def with_heartbeat(post_init: Hook | None, settings: Settings) -> Hook:
         # and this one never ends by itself.
         task = asyncio.create_task(beat_forever(settings.heartbeat_file), name="heartbeat")
         application.bot_data[HEARTBEAT_TASK] = task
+
+    return hook
+
+
+def then_stop_heartbeat(post_stop: Hook | None) -> Hook:
+    """post_stop that runs the application's own post_stop, then stops the heartbeat."""
+
+    async def hook(application: TelegramApp) -> None:
+        try:
+            if post_stop is not None:
+                await post_stop(application)
+        finally:
+            await stop_heartbeat(application)
 
     return hook
 

@@ -1,0 +1,162 @@
+"""Group quizzes: a quiz posted as native Telegram quiz polls, one at a time, then a leaderboard.
+
+Each run is a background asyncio task per chat: intro, then for every question a quiz poll
+open for `seconds`, a wait of that long, and after the last one the leaderboard. At most one
+run per chat. Telegram quirks:
+- only non-anonymous polls produce PollAnswer updates (who chose what), so polls are public;
+- `open_period` (5-600 s) closes each poll by itself, so there is no stopPoll call;
+- answers cast just before a poll closes may reach us a moment later: a short grace period
+  comes before the leaderboard.
+
+The tasks are plain asyncio tasks, not `Application.create_task`: PTB's `stop()` awaits its
+own tasks, and a quiz of 20 questions can last 200 minutes. `aclose` (post_stop and
+post_shutdown) cancels unfinished runs instead; a cancelled run posts nothing more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from telegram import Bot
+from telegram.error import TelegramError
+
+from bot.conversation.core import Conversation
+from bot.conversation.markup import plain
+from bot.conversation.replies import Button, QuizPlan, Reply, Who
+from bot.telegram import render
+
+log = logging.getLogger(__name__)
+
+Wait = Callable[[float], Awaitable[None]]
+
+# How runs wait between polls; tests replace it (or pass `wait` to GroupQuizzes).
+sleep: Wait = asyncio.sleep
+
+GROUP_QUIZZES = "group-quizzes"  # key of the GroupQuizzes in application.bot_data
+ANSWER_GRACE_S = 2.0
+
+ALREADY_RUNNING = (
+    "A quiz is already running in this chat. Answer its polls, and start another one once "
+    "the results are in."
+)
+POLLS_FAILED = (
+    "Sorry, something went wrong while posting this quiz, so it has stopped. Please check that "
+    "I'm allowed to send polls in this chat, then try again."
+)
+PRIVATE_ONLY = (
+    "Class tools work in a private chat with me, so class codes and results stay with the "
+    "educator. Please message me privately and send the command there."
+)
+OPEN_PRIVATE_CHAT = "💬 Message me privately"
+
+
+def private_only_reply(bot_username: str) -> Reply:
+    """The answer to /newclass, /results and friends in a group: take it to a private chat."""
+    button = Button(OPEN_PRIVATE_CHAT, url=f"https://t.me/{bot_username}")
+    return Reply((plain(PRIVATE_ONLY),), ((button,),))
+
+
+class GroupQuizzes:
+    """The group quiz runs of one application: at most one per chat, each a background task."""
+
+    def __init__(self, seconds: int, wait: Wait | None = None) -> None:
+        """Keep each poll open `seconds`; `wait` replaces the module's `sleep` (for tests)."""
+        self.seconds = seconds
+        self._wait = wait
+        self._chats: set[int] = set()  # chats with a run being planned or under way
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+
+    def task(self, chat_id: int) -> asyncio.Task[None] | None:
+        """The run under way in a chat, if any."""
+        return self._tasks.get(chat_id)
+
+    async def start(
+        self, bot: Bot, conversation: Conversation, who: Who, quiz_id: str, quote: int | None
+    ) -> list[Reply]:
+        """Start a run of a quiz in the chat; what to say now (nothing when it started)."""
+        chat_id = who.chat_id
+        if chat_id in self._chats:
+            return [Reply((plain(ALREADY_RUNNING),))]
+        # Claimed before the first await: two /quiz commands handled at once start one run.
+        self._chats.add(chat_id)
+        try:
+            plan = await conversation.group_quiz_plan(who, quiz_id.lower())
+        except BaseException:
+            self._chats.discard(chat_id)
+            raise
+        if isinstance(plan, Reply):  # an unknown quiz: the hint with the quiz ids
+            self._chats.discard(chat_id)
+            return [plan]
+        task = asyncio.create_task(
+            self._run(bot, conversation, chat_id, plan, quote), name=f"group-quiz-{chat_id}"
+        )
+        self._tasks[chat_id] = task
+        task.add_done_callback(lambda _: self._forget(chat_id, task))
+        return []
+
+    def _forget(self, chat_id: int, task: asyncio.Task[None]) -> None:
+        """Free the chat once its run has ended (even if cancelled before it began)."""
+        if self._tasks.get(chat_id) is task:
+            del self._tasks[chat_id]
+            self._chats.discard(chat_id)
+
+    async def _pause(self, seconds: float) -> None:
+        """Wait while a poll is open."""
+        await (self._wait or sleep)(seconds)
+
+    async def _run(
+        self, bot: Bot, conversation: Conversation, chat_id: int, plan: QuizPlan, quote: int | None
+    ) -> None:
+        """Intro, one poll at a time, then the leaderboard; errors end the run politely."""
+        sent = 0
+        try:
+            await render.send_replies(bot, chat_id, [plan.intro], quote=quote)
+            for index, spec in enumerate(plan.polls):
+                message = await render.send_quiz_poll(bot, chat_id, spec, self.seconds)
+                if message.poll is None:
+                    raise TelegramError("sendPoll returned a message without a poll")
+                # PollAnswer updates name the poll by id only: remember which question it is.
+                await conversation.on_poll_sent(
+                    plan.run_id, index, message.poll.id, spec.correct_option
+                )
+                sent += 1
+                last = index == len(plan.polls) - 1
+                await self._pause(self.seconds + (ANSWER_GRACE_S if last else 0.0))
+        except asyncio.CancelledError:
+            log.info("group quiz run %s in chat %s cancelled", plan.run_id, chat_id)
+            raise
+        except Exception:
+            log.exception("group quiz run %s in chat %s failed", plan.run_id, chat_id)
+            await _say(bot, chat_id, Reply((plain(POLLS_FAILED),)))
+        try:
+            board = await conversation.group_leaderboard(plan.run_id)  # marks the run finished
+        except Exception:
+            log.exception("could not finish group quiz run %s", plan.run_id)
+            return
+        if sent:
+            await _say(bot, chat_id, board)
+
+    async def aclose(self) -> None:
+        """Cancel every unfinished run and wait until they have stopped."""
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _say(bot: Bot, chat_id: int, reply: Reply) -> None:
+    """Send a reply from a run; failures are only logged."""
+    try:
+        await render.send_replies(bot, chat_id, [reply])
+    except Exception as exc:  # a background task: nobody else would log it
+        log.warning("could not post to chat %s: %s", chat_id, exc)
+
+
+def group_quizzes_of(bot_data: Any) -> GroupQuizzes:
+    """The GroupQuizzes registered on an application."""
+    quizzes = bot_data[GROUP_QUIZZES]
+    assert isinstance(quizzes, GroupQuizzes)
+    return quizzes
