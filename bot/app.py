@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 
 from bot.conversation.core import Conversation, ConversationConfig
 from bot.embedder import Embedder, shared_embedder
+from bot.errors import IndexCorruptError
 from bot.index import check_fresh, load_index
 from bot.knowledge.loader import content_hash, load_knowledge
 from bot.knowledge.models import KnowledgeBase
@@ -51,7 +52,13 @@ def open_retriever(
         meta, model=settings.model, content_hash=content_hash(kb), where=settings.index_path
     )
     embedder = embedder if embedder is not None else shared_embedder(settings.model)
-    return Retriever(kb, index, embedder, retrieval_config(settings))
+    try:
+        return Retriever(kb, index, embedder, retrieval_config(settings))
+    except ValueError as exc:  # meta.json names entries that are not in the knowledge base
+        raise IndexCorruptError(
+            f"the index in {settings.index_path} does not fit the knowledge base ({exc}): "
+            "run `python scripts/build_index.py` to rebuild it"
+        ) from exc
 
 
 def open_content(

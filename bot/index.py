@@ -123,12 +123,42 @@ def read_meta(directory: Path) -> IndexMeta:
         meta = IndexMeta(**data)
     except (OSError, ValueError, TypeError) as exc:
         raise IndexCorruptError(f"{path} is unreadable ({exc}): rebuild the index") from exc
+    wrong = _wrongly_typed(meta)
+    if wrong:
+        raise IndexCorruptError(
+            f"{path} is unreadable (wrong type of {', '.join(wrong)}): rebuild the index"
+        )
     if meta.format_version != FORMAT_VERSION:
         raise IndexStaleError(
             f"{path} has index format {meta.format_version}, this version reads "
             f"{FORMAT_VERSION}: rebuild the index"
         )
     return meta
+
+
+_FIELD_TYPES: dict[str, type] = {
+    "model": str,
+    "dim": int,
+    "content_hash": str,
+    "built_at": str,
+    "counts": dict,
+    "faiss_file": str,
+    "faiss_sha256": str,
+    "format_version": int,
+    "payloads": list,
+}
+
+
+def _wrongly_typed(meta: IndexMeta) -> list[str]:
+    """The fields of a parsed meta.json whose JSON type is not the one written by `save`."""
+    wrong = [
+        name
+        for name, kind in _FIELD_TYPES.items()
+        if not isinstance(getattr(meta, name), kind) or isinstance(getattr(meta, name), bool)
+    ]
+    if "payloads" not in wrong and not all(isinstance(p, str) for p in meta.payloads):
+        wrong.append("payloads")
+    return wrong
 
 
 def load_index(directory: Path) -> tuple[VectorIndex, IndexMeta]:

@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     batch_max_size: int = Field(default=32, ge=1, le=1024)
     batch_max_wait_ms: float = Field(default=2.0, ge=0.0, le=1000.0)
     concurrent_updates: int = Field(default=64, ge=1, le=1024)
+    telegram_max_rate: float = Field(default=30.0, gt=0.0, le=1000.0)
     low_confidence_margin: float = Field(default=0.08, ge=0.0, le=1.0)
     database_url: str = "sqlite+aiosqlite:///data/scamwise.sqlite3"
     retention_days: int = Field(default=180, ge=1)

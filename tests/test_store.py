@@ -154,7 +154,7 @@ async def test_sqlite_connections_use_wal_full_sync_foreign_keys_and_timeout(
         }
     assert pragma == {
         "journal_mode": "wal",
-        "synchronous": 2,
+        "synchronous": 1,
         "foreign_keys": 1,
         "busy_timeout": 5000,
     }

@@ -73,7 +73,7 @@ def now() -> datetime:
 async def writing(store: Store) -> AsyncIterator[AsyncConnection]:
     """One committed write transaction; unique violations become Conflict."""
     try:
-        async with store.writer.begin() as conn:
+        async with store.begin_write() as conn:
             yield conn
     except sa.exc.IntegrityError as exc:
         raise Conflict(str(exc)) from exc

@@ -55,7 +55,9 @@ def build_application(
     builder = (
         ApplicationBuilder()
         .token(token)
-        .rate_limiter(AIORateLimiter(max_retries=MAX_RETRIES))
+        .rate_limiter(
+            AIORateLimiter(overall_max_rate=settings.telegram_max_rate, max_retries=MAX_RETRIES)
+        )
         # Handle updates concurrently so that questions from many users meet in one batch.
         .concurrent_updates(settings.concurrent_updates)
         .post_init(_post_init(settings, embedder))
