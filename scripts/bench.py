@@ -30,6 +30,7 @@ from pydantic import SecretStr
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.errors import ScamWiseError  # noqa: E402
 from bot.retrieval.results import Status  # noqa: E402
 from bot.settings import Settings, load_settings  # noqa: E402
 from scripts.bench_build import build_seconds  # noqa: E402
@@ -280,7 +281,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.probe:
         asyncio.run(probe())
         return 0
-    figures = measure(args)
+    try:
+        figures = measure(args)
+    except ScamWiseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     print(json.dumps(figures) if args.json else report(figures))
     return 0
 

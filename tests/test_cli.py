@@ -250,3 +250,32 @@ def test_python_m_bot_help_exits_zero(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "ask" in proc.stdout and "chat" in proc.stdout and proc.stderr == ""
+
+
+def test_unanswered_lists_the_most_frequent_recent_questions(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+
+    from bot.storage.store import Store
+
+    url = f"sqlite+aiosqlite:///{tmp_path}/db.sqlite3"
+
+    async def fill() -> None:
+        store = await Store.open(url)
+        old = datetime.now(UTC) - timedelta(days=30)
+        for question in ["Is bitcoin up today", "is  BITCOIN up today", "write my cv"]:
+            await store.record_unanswered(question, None, 0.2, "declined")
+        await store.record_unanswered("ancient question", "fake-loan", 0.3, "low", at=old)
+        await store.close()
+
+    asyncio.run(fill())
+    monkeypatch.setenv("SCAMWISE_DATABASE_URL", url)
+    assert main(["unanswered", "--since", "7"]) == 0
+    out = capsys.readouterr().out
+    lines = [line for line in out.splitlines() if "bitcoin" in line.lower() or "cv" in line]
+    assert len(lines) == 2 and "bitcoin" in lines[0].lower() and " 2 " in f" {lines[0]} "
+    assert "ancient question" not in out
+    assert main(["unanswered"]) == 0
+    assert "ancient question" in capsys.readouterr().out
