@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -41,6 +42,12 @@ class FakeEmbedder:
             norm = np.linalg.norm(out[row])
             out[row] = out[row] / norm if norm else out[row]
         return out
+
+
+def copy_knowledge(dest: Path) -> KnowledgeBase:
+    """A private copy of the knowledge folder (without its index), loaded and validated."""
+    shutil.copytree(KNOWLEDGE, dest, ignore=shutil.ignore_patterns("index"))
+    return load_knowledge(dest)
 
 
 @pytest.fixture(autouse=True)

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import copy_knowledge
 
 from bot.cli import main
 from bot.embedder import DEFAULT_MODEL
-from bot.errors import KnowledgeError
 from bot.index import read_meta
 from bot.indexing import build_index
-from bot.knowledge.loader import content_hash, load_knowledge
+from bot.knowledge.loader import content_hash
 from bot.knowledge.models import Entry, KnowledgeBase
 from bot.replies import DECLINE_TEXT, EMPTY_TEXT
 
@@ -29,29 +27,13 @@ OUT_OF_SCOPE = "can you help me with my algebra homework"
 JSON_KEYS = {"query", "id", "score", "title", "answer", "alternatives", "declined"}
 
 
-def snapshot_knowledge(dest: Path, attempts: int = 5) -> KnowledgeBase:
-    """Copy the knowledge files (writers edit them during the run) and load the copy."""
-    for attempt in range(attempts):
-        shutil.rmtree(dest, ignore_errors=True)
-        dest.mkdir(parents=True)
-        shutil.copy2(KNOWLEDGE / "sources.yaml", dest / "sources.yaml")
-        shutil.copytree(KNOWLEDGE / "entries", dest / "entries")
-        try:
-            return load_knowledge(dest)
-        except KnowledgeError:  # caught a file half-written: copy again
-            if attempt == attempts - 1:
-                raise
-            time.sleep(1.0)
-    raise AssertionError("unreachable")
-
-
 @pytest.fixture(scope="module")
 def snapshot(
     tmp_path_factory: pytest.TempPathFactory, real_index_dir: Path, real_embedder: Any
 ) -> tuple[Path, Path, KnowledgeBase]:
     """A stable knowledge folder and an index of exactly its content (the real model)."""
     knowledge = tmp_path_factory.mktemp("cli") / "knowledge"
-    kb = snapshot_knowledge(knowledge)
+    kb = copy_knowledge(knowledge)
     if read_meta(real_index_dir).content_hash == content_hash(kb):
         return knowledge, real_index_dir, kb
     out = tmp_path_factory.mktemp("cli-index")  # the files changed since the session index

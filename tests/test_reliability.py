@@ -39,15 +39,15 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from conftest import copy_knowledge
 from telegram import Update
 from telegram.ext import TypeHandler
 
 from bot.conversation import texts
 from bot.embedder import DEFAULT_MODEL
-from bot.errors import KnowledgeError
 from bot.index import read_meta
 from bot.indexing import build_index
-from bot.knowledge.loader import content_hash, load_knowledge
+from bot.knowledge.loader import content_hash
 from bot.knowledge.models import KnowledgeBase
 from bot.quizzes.loader import load_quizzes
 from bot.quizzes.models import Quiz
@@ -76,25 +76,6 @@ class Snapshot:
     index: Path
     kb: KnowledgeBase
     quiz: Quiz
-
-
-def copy_knowledge(dest: Path, attempts: int = 5) -> KnowledgeBase:
-    """Copy the knowledge files (others may edit them during the run) and load the copy."""
-    for attempt in range(attempts):
-        shutil.rmtree(dest, ignore_errors=True)
-        dest.mkdir(parents=True)
-        shutil.copy2(KNOWLEDGE / "sources.yaml", dest / "sources.yaml")
-        for folder in ("entries", "quizzes"):
-            shutil.copytree(KNOWLEDGE / folder, dest / folder)
-        try:
-            kb = load_knowledge(dest)
-            load_quizzes(dest / "quizzes", kb)
-            return kb
-        except KnowledgeError:  # caught a file half-written: copy again
-            if attempt == attempts - 1:
-                raise
-            time.sleep(1.0)
-    raise AssertionError("unreachable")
 
 
 @pytest.fixture(scope="module")

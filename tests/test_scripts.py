@@ -7,21 +7,19 @@ import importlib.util
 import io
 import json
 import os
-import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+from conftest import copy_knowledge
 
 from bot.embedder import DEFAULT_MODEL
-from bot.errors import KnowledgeError
 from bot.index import META_FILE, load_index
 from bot.indexing import build_index, index_texts
-from bot.knowledge.loader import content_hash, load_knowledge
+from bot.knowledge.loader import content_hash
 from bot.knowledge.models import KnowledgeBase
 from bot.retrieval.config import DEFAULT_THRESHOLDS
 
@@ -79,22 +77,6 @@ def load_script(name: str) -> ModuleType:
     return module
 
 
-def snapshot_knowledge(dest: Path, attempts: int = 5) -> KnowledgeBase:
-    """Copy the knowledge files (writers edit them during the run) and load the copy."""
-    for attempt in range(attempts):
-        shutil.rmtree(dest, ignore_errors=True)
-        dest.mkdir(parents=True)
-        shutil.copy2(KNOWLEDGE / "sources.yaml", dest / "sources.yaml")
-        shutil.copytree(KNOWLEDGE / "entries", dest / "entries")
-        try:
-            return load_knowledge(dest)
-        except KnowledgeError:  # caught a file half-written: copy again
-            if attempt == attempts - 1:
-                raise
-            time.sleep(1.0)
-    raise AssertionError("unreachable")
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """One real build (real model) of a copy of the knowledge folder.
@@ -104,7 +86,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """
     base = tmp_path_factory.mktemp("scripts")
     knowledge = base / "knowledge"
-    kb = snapshot_knowledge(knowledge)
+    kb = copy_knowledge(knowledge)
     out = base / "index"
     stdout, stderr = io.StringIO(), io.StringIO()
     with pytest.MonkeyPatch.context() as mp:  # the same isolation as the `isolated` fixture
@@ -156,7 +138,7 @@ def test_check_reports_every_problem_with_file_and_line(
     tmp_path: Path, build_script: ModuleType, capsys: pytest.CaptureFixture[str]
 ) -> None:
     broken = tmp_path / "kb"
-    snapshot_knowledge(broken)
+    copy_knowledge(broken)
     (broken / "entries" / "zz-broken.yaml").write_text(BROKEN_ENTRY, encoding="utf-8")
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
 
