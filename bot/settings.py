@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     decline_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     ambiguity_margin: float = Field(default=0.03, ge=0.0, le=1.0)
     batch_max_size: int = Field(default=32, ge=1, le=1024)
-    batch_max_wait_ms: float = Field(default=2.0, ge=0.0, le=1000.0)
+    batch_max_wait_ms: float = Field(default=0.0, ge=0.0, le=1000.0)
     concurrent_updates: int = Field(default=64, ge=1, le=1024)
     telegram_max_rate: float = Field(default=30.0, gt=0.0, le=1000.0)
     low_confidence_margin: float = Field(default=0.08, ge=0.0, le=1.0)
