@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from bot.knowledge.loader import load_knowledge
-from bot.knowledge.models import KnowledgeBase
+from bot.knowledge.models import Entry, KnowledgeBase
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
@@ -42,6 +42,26 @@ class FakeEmbedder:
             norm = np.linalg.norm(out[row])
             out[row] = out[row] / norm if norm else out[row]
         return out
+
+
+def make_entry(
+    entry_id: str,
+    title: str,
+    questions: tuple[str, ...],
+    answer: str | None = None,
+    sources: tuple[str, ...] = (),
+) -> Entry:
+    """A small hand-made jobs entry for tests that build their own knowledge base."""
+    return Entry(
+        id=entry_id,
+        topic="jobs",
+        title=title,
+        questions=questions,
+        answer=answer if answer is not None else f"{title}: what it is and what to do.",
+        red_flags=("They ask for money.",),
+        what_to_do=("Stop and report it.",),
+        sources=sources,
+    )
 
 
 def copy_knowledge(dest: Path) -> KnowledgeBase:

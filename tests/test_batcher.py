@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from conftest import make_entry
 
 from bot.index import VectorIndex
 from bot.indexing import index_texts
@@ -20,16 +21,7 @@ from bot.retrieval.retriever import Retriever
 
 
 def entry(entry_id: str, title: str, questions: tuple[str, ...]) -> Entry:
-    return Entry(
-        id=entry_id,
-        topic="jobs",
-        title=title,
-        questions=questions,
-        answer=f"{title}: what it is and what to do.",
-        red_flags=("They ask for money.",),
-        what_to_do=("Stop and report it.",),
-        sources=(),
-    )
+    return make_entry(entry_id, title, questions)
 
 
 KB = KnowledgeBase(

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from conftest import make_entry
 
 import bot.index
 from bot.errors import IndexCorruptError, IndexMissingError, IndexStaleError
@@ -21,16 +22,7 @@ ANSWER = " ".join(["This is a curated answer about a scam and what to do about i
 
 
 def entry(entry_id: str, title: str, questions: tuple[str, ...]) -> Entry:
-    return Entry(
-        id=entry_id,
-        topic="jobs",
-        title=title,
-        questions=questions,
-        answer=ANSWER,
-        red_flags=("They ask you to pay first.",),
-        what_to_do=("Stop paying and report it.",),
-        sources=("src",),
-    )
+    return make_entry(entry_id, title, questions, ANSWER, sources=("src",))
 
 
 def small_kb(extra_question: str = "") -> KnowledgeBase:

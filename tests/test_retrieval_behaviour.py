@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from conftest import make_entry
 
 from bot.index import VectorIndex
 from bot.indexing import index_texts
@@ -21,16 +22,7 @@ TWO_WAY = "my online girlfriend on a video call wants money to invest in crypto"
 
 
 def entry(entry_id: str, title: str, questions: tuple[str, ...], answer: str) -> Entry:
-    return Entry(
-        id=entry_id,
-        topic="jobs",
-        title=title,
-        questions=questions,
-        answer=answer,
-        red_flags=("They ask for money.",),
-        what_to_do=("Stop and report it.",),
-        sources=(),
-    )
+    return make_entry(entry_id, title, questions, answer)
 
 
 KB = KnowledgeBase(
