@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,9 @@ import numpy as np
 
 # Padded tokens per forward pass: bounds memory (attention grows with length squared).
 TOKEN_BUDGET = 2048
+# The fixed cost of one forward pass, in padded tokens: measured on a 2-core CPU, one pass of
+# all-MiniLM-L6-v2 costs about 8 ms plus 0.25 ms per padded token.
+PASS_COST_TOKENS = 32
 
 _MODULES = {
     "sentence_transformers.models.Transformer",
@@ -85,22 +89,18 @@ class BertSentenceEncoder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors for `texts`, shape (n, hidden_size), float32.
 
-        Texts are sorted by length and run in chunks of at most TOKEN_BUDGET padded tokens:
-        less padding is less work, and memory stays bounded when long messages arrive together.
+        Texts are sorted by length and run in chunks chosen by `plan_chunks`: less padding is
+        less work, and memory stays bounded when long messages arrive together.
         """
         encodings = self.tokenizer.encode_batch(list(texts))
-        order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
+        # The tokenizer pads every encoding to the longest text: count the real tokens.
+        real = [sum(e.attention_mask) for e in encodings]
+        order = sorted(range(len(encodings)), key=real.__getitem__)
         out = np.zeros((len(encodings), self.dim), dtype=np.float32)
-        start = 0
-        while start < len(order):
-            end = start + 1
-            while end < len(order) and len(encodings[order[end]].ids) * (end + 1 - start) <= (
-                TOKEN_BUDGET
-            ):
-                end += 1
+        lengths = [real[i] for i in order]
+        for start, end in plan_chunks(lengths, TOKEN_BUDGET, PASS_COST_TOKENS):
             chunk = order[start:end]
             out[chunk] = self._forward([encodings[i] for i in chunk])
-            start = end
         return out
 
     def _forward(self, encodings: list[Any]) -> np.ndarray:
@@ -158,3 +158,31 @@ class BertSentenceEncoder:
         )
         inner = functional.gelu(self._linear(x, p + "intermediate.dense."))
         return self._norm(x + self._linear(inner, p + "output.dense."), p + "output.LayerNorm.")
+
+
+def plan_chunks(lengths: Sequence[int], budget: int, pass_cost: int) -> list[tuple[int, int]]:
+    """Split ascending token counts into [start, end) chunks that cost the least work.
+
+    A chunk pads every text to its longest, so it costs `pass_cost + longest * size` tokens
+    and holds at most `budget` padded tokens (a single longer text still gets its own pass).
+    One pass over mixed lengths pads short questions to the longest; many tiny passes pay the
+    fixed cost again and again; this finds the cheapest split between the two.
+    """
+    n = len(lengths)
+    if any(b < a for a, b in pairwise(lengths)):
+        raise ValueError("lengths must be sorted in ascending order")
+    best = [0] * (n + 1)  # best[j]: least cost of encoding the first j texts
+    cut = [0] * (n + 1)
+    for end in range(1, n + 1):
+        longest = max(lengths[end - 1], 1)
+        widest = max(1, budget // longest)
+        best[end], cut[end] = min(
+            (best[start] + pass_cost + longest * (end - start), start)
+            for start in range(max(0, end - widest), end)
+        )
+    chunks = []
+    end = n
+    while end > 0:
+        chunks.append((cut[end], end))
+        end = cut[end]
+    return chunks[::-1]

@@ -7,6 +7,9 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot import bert
 from bot.embedder import DEFAULT_MODEL, SentenceTransformerEmbedder, resolve_model
@@ -49,3 +52,54 @@ def test_other_model_folders_fall_back(tmp_path: Path) -> None:
     pooling.write_text(json.dumps(config))
     assert not bert.supports(copy)  # CLS pooling is not what bot.bert computes
     assert not bert.supports(tmp_path / "missing")
+
+
+def test_mixed_lengths_are_padded_in_separate_passes(real_embedder, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    model = real_embedder._get_model()
+    passes: list[list[int]] = []
+    forward = model._forward
+
+    def recording_forward(encodings):  # type: ignore[no-untyped-def]
+        passes.append([sum(e.attention_mask) for e in encodings])
+        return forward(encodings)
+
+    monkeypatch.setattr(model, "_forward", recording_forward)
+    short = [f"is job {i} a scam" for i in range(12)]
+    texts = [*short, "word " * 200]
+    vectors = real_embedder.embed(texts)
+    # The short questions are not padded to the long message's 200 tokens.
+    assert sorted(len(p) for p in passes) == [1, 12]
+    assert max(max(p) for p in passes if len(p) == 12) < 12
+    alone = real_embedder.embed(short[:1])
+    assert np.abs(vectors[0] - alone[0]).max() < 1e-4
+
+
+def chunk_cost(lengths: list[int], chunks: list[tuple[int, int]], pass_cost: int) -> int:
+    return sum(pass_cost + lengths[end - 1] * (end - start) for start, end in chunks)
+
+
+def all_splits(n: int) -> list[list[tuple[int, int]]]:
+    if n == 0:
+        return [[]]
+    return [[*rest, (cut, n)] for cut in range(n) for rest in all_splits(cut)]
+
+
+@given(st.lists(st.integers(1, 60), max_size=8), st.integers(0, 40))
+def test_plan_chunks_is_the_cheapest_split_within_budget(lengths: list[int], cost: int) -> None:
+    lengths.sort()
+    budget = 120
+    chunks = bert.plan_chunks(lengths, budget, cost)
+    assert [i for start, end in chunks for i in range(start, end)] == list(range(len(lengths)))
+    assert all(end - start == 1 or lengths[end - 1] * (end - start) <= budget
+               for start, end in chunks)  # fmt: skip
+    allowed = [
+        split
+        for split in all_splits(len(lengths))
+        if all(e - s == 1 or lengths[e - 1] * (e - s) <= budget for s, e in split)
+    ]
+    assert chunk_cost(lengths, chunks, cost) == min(chunk_cost(lengths, s, cost) for s in allowed)
+
+
+def test_plan_chunks_needs_sorted_lengths() -> None:
+    with pytest.raises(ValueError, match="ascending"):
+        bert.plan_chunks([5, 3], 100, 10)
