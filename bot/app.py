@@ -10,9 +10,9 @@ import logging
 from dataclasses import dataclass, replace
 
 from bot.conversation.core import Conversation, ConversationConfig
-from bot.embedder import Embedder, shared_embedder
+from bot.embedder import Embedder, shared_embedder, usable_cores
 from bot.errors import IndexCorruptError
-from bot.index import check_fresh, load_index
+from bot.index import check_fresh, encoder_path, load_index
 from bot.knowledge.loader import content_hash, load_knowledge
 from bot.knowledge.models import KnowledgeBase
 from bot.quizzes.engine import QuizEngine
@@ -45,13 +45,17 @@ def open_retriever(
     embedder: Embedder | None = None,
     kb: KnowledgeBase | None = None,
 ) -> Retriever:
-    """Load knowledge and index, refuse a stale index, and return a ready retriever."""
+    """Load knowledge and index, refuse a stale index, and return a ready retriever.
+
+    Without `embedder`, questions are encoded by the encoder the index was built with.
+    """
     kb = kb if kb is not None else open_knowledge(settings)
-    index, meta = load_index(settings.index_path)
-    check_fresh(
-        meta, model=settings.model, content_hash=content_hash(kb), where=settings.index_path
-    )
-    embedder = embedder if embedder is not None else shared_embedder(settings.model)
+    where = settings.index_path
+    index, meta = load_index(where)
+    check_fresh(meta, model=settings.model, content_hash=content_hash(kb), where=where)
+    if embedder is None:
+        onnx_file = encoder_path(where, meta)
+        embedder = shared_embedder(settings.model, onnx_file, usable_cores())
     try:
         return Retriever(kb, index, embedder, retrieval_config(settings))
     except ValueError as exc:  # meta.json names entries that are not in the knowledge base
@@ -78,12 +82,13 @@ class Services:
     searcher: AsyncSearcher
     store: Store
     conversation: Conversation
+    embedder: Embedder | None = None  # given at start, else each index's own encoder
 
     async def reload(self) -> str:
         """Re-read knowledge and index; on any failure keep serving the old ones and say why."""
         try:
             retriever, quizzes = await asyncio.to_thread(
-                open_content, self.settings, self.retriever.embedder
+                open_content, self.settings, self.embedder
             )
         except Exception as exc:  # any failure: the old index keeps serving
             log.warning("reload failed, keeping the current index: %s", exc)
@@ -120,7 +125,7 @@ async def open_services(settings: Settings, embedder: Embedder | None = None) ->
     )
     engine = QuizEngine(quizzes, store)
     conversation = Conversation(retriever.kb, searcher.search, store, config, quizzes=engine)
-    return Services(settings, retriever, searcher, store, conversation)
+    return Services(settings, retriever, searcher, store, conversation, embedder)
 
 
 def _warm_up(retriever: Retriever) -> None:

@@ -62,7 +62,10 @@ def check_index(settings: Settings) -> Check:
         kb = load_knowledge(settings.knowledge_dir)
         index, meta = load_index(settings.index_path)
         check_fresh(
-            meta, model=settings.model, content_hash=content_hash(kb), where=settings.index_path
+            meta,
+            model=settings.model,
+            content_hash=content_hash(kb),
+            where=settings.index_path,
         )
     except ScamWiseError as exc:
         return Check("index", False, str(exc).splitlines()[0], fix)
@@ -70,11 +73,17 @@ def check_index(settings: Settings) -> Check:
 
 
 def check_model(settings: Settings) -> Check:
-    """The embedding model loads from local files and embeds a sentence."""
-    from bot.embedder import SentenceTransformerEmbedder
+    """The embedding model (the index's encoder file, if it has one) embeds a sentence."""
+    from bot.embedder import make_embedder
+    from bot.index import encoder_path, read_meta
 
     try:
-        vectors = SentenceTransformerEmbedder(settings.model).embed(["is this job offer real?"])
+        onnx_file = encoder_path(settings.index_path, read_meta(settings.index_path))
+    except ScamWiseError:
+        onnx_file = None  # the index check reports it
+    try:
+        embedder = make_embedder(settings.model, onnx_file, threads=1)
+        vectors = embedder.embed(["is this job offer real?"])
     except Exception as exc:  # any loader failure is reported, not raised
         return Check(
             "model", False, f"{settings.model}: {exc}", "set SCAMWISE_MODEL to a local model"

@@ -1,7 +1,7 @@
 """Text embedders behind a small `embed(texts) -> ndarray` interface.
 
-The real embedder imports sentence-transformers (and so torch) lazily: importing them costs
-seconds, and commands such as `--help` or `--check` must not pay for it.
+The real embedders import onnxruntime or sentence-transformers (and so torch) lazily:
+importing them costs seconds, and commands such as `--help` or `--check` must not pay for it.
 """
 
 from __future__ import annotations
@@ -56,11 +56,7 @@ def resolve_model(name: str) -> str:
 
 
 class SentenceTransformerEmbedder:
-    """The production embedder: a sentence-transformers model on the CPU.
-
-    With `backend="auto"`, a local BERT folder with mean pooling (the default model) runs on
-    `bot.bert`, which gives the same vectors without importing sentence-transformers (about
-    ten seconds of start-up); anything else runs on SentenceTransformer.
+    """Any sentence-transformers model on the CPU, for models `OnnxEmbedder` cannot run.
 
     The model is loaded and run on one thread of its own, whoever calls. Torch's OpenMP runtime
     keeps a pool of workers per calling thread; once two threads have run the model, the pools
@@ -68,14 +64,9 @@ class SentenceTransformerEmbedder:
     and every later encode is about twice as slow (measured: 12 ms before, 30 ms after).
     """
 
-    def __init__(
-        self, name: str = DEFAULT_MODEL, batch_size: int = 64, backend: str = "auto"
-    ) -> None:
-        if backend not in {"auto", "sentence-transformers"}:
-            raise ValueError(f"unknown embedding backend {backend!r}")
+    def __init__(self, name: str = DEFAULT_MODEL, batch_size: int = 64) -> None:
         self.name = name
         self.batch_size = batch_size
-        self.backend = backend
         self._model: Any = None
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scamwise-model")
         self._thread_id: int | None = None
@@ -106,19 +97,13 @@ class SentenceTransformerEmbedder:
         return self._model
 
     def _load(self) -> Any:
-        path = resolve_model(self.name)
-        if self.backend == "auto" and Path(path).is_dir():
-            from bot import bert
-
-            if bert.supports(Path(path)):
-                return bert.BertSentenceEncoder(Path(path))
         return _load_sentence_transformer(self.name)
 
     @property
     def dim(self) -> int:
         """The vector dimension reported by the model."""
         model = self._get_model()
-        if not hasattr(model, "get_sentence_embedding_dimension"):
+        if not hasattr(model, "get_sentence_embedding_dimension"):  # a stand-in in tests
             return int(model.dim)
         dim = model.get_sentence_embedding_dimension()
         if dim is None:
@@ -149,6 +134,60 @@ class SentenceTransformerEmbedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
+class OnnxEmbedder:
+    """A BERT model folder's ONNX export (`bot.encoders`) run by ONNX Runtime (`bot.bert`).
+
+    No torch import, and no thread of its own: ONNX Runtime runs a session from several threads
+    at once, each call on `threads` cores. The search batcher's workers call it side by side.
+    """
+
+    def __init__(self, name: str, onnx_file: Path, threads: int = 1) -> None:
+        self.name = name
+        self.onnx_file = onnx_file
+        self.threads = threads
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def load(self) -> None:
+        """Load the encoder now (otherwise it loads on first use)."""
+        self._loaded()
+
+    def on_model_thread(self, fn: Callable[..., _T], *args: Any) -> _T:
+        """Run fn here: the model runs on whichever thread calls it."""
+        return fn(*args)
+
+    def _loaded(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                self._model = self._load()
+            return self._model
+
+    def _load(self) -> Any:
+        from bot import bert
+
+        folder = Path(resolve_model(self.name))
+        if not bert.supports(folder):
+            raise ScamWiseError(
+                f"{self.onnx_file} needs the tokenizer of a local BERT model folder, and "
+                f"SCAMWISE_MODEL={self.name!r} is not one: rebuild the index"
+            )
+        try:
+            return bert.BertSentenceEncoder(folder, self.onnx_file, self.threads)
+        except Exception as exc:  # onnxruntime raises its own error types for bad files
+            raise ScamWiseError(
+                f"cannot load the encoder {self.onnx_file} ({exc}): rebuild the index"
+            ) from exc
+
+    @property
+    def dim(self) -> int:
+        """The vector dimension (the model's hidden size)."""
+        return int(self._loaded().dim)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Encode texts into normalised float32 vectors on the calling thread."""
+        return np.asarray(self._loaded().encode(texts), dtype=np.float32)
+
+
 def _load_sentence_transformer(name: str) -> SentenceTransformer:
     """Import sentence-transformers and load a model, turning failures into clear errors."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -168,13 +207,34 @@ def _load_sentence_transformer(name: str) -> SentenceTransformer:
         ) from exc
 
 
-_SHARED: dict[str, SentenceTransformerEmbedder] = {}
+_SHARED: dict[tuple[str, Path | None, int], OnnxEmbedder | SentenceTransformerEmbedder] = {}
 _SHARED_LOCK = threading.Lock()
 
 
-def shared_embedder(name: str) -> SentenceTransformerEmbedder:
-    """One embedder per model name for the whole process (a model is loaded once)."""
+def shared_embedder(
+    name: str, onnx_file: Path | None = None, threads: int = 1
+) -> OnnxEmbedder | SentenceTransformerEmbedder:
+    """One embedder per model and encoder file for the whole process (a model loads once).
+
+    With `onnx_file` (an index's exported encoder) ONNX Runtime runs it on `threads` cores per
+    call; without, sentence-transformers runs the model.
+    """
+    key = (name, onnx_file, threads)
     with _SHARED_LOCK:
-        if name not in _SHARED:
-            _SHARED[name] = SentenceTransformerEmbedder(name)
-        return _SHARED[name]
+        if key not in _SHARED:
+            _SHARED[key] = make_embedder(name, onnx_file, threads)
+        return _SHARED[key]
+
+
+def make_embedder(
+    name: str, onnx_file: Path | None, threads: int
+) -> OnnxEmbedder | SentenceTransformerEmbedder:
+    """ONNX Runtime for an exported encoder file, else sentence-transformers."""
+    if onnx_file is None:
+        return SentenceTransformerEmbedder(name)
+    return OnnxEmbedder(name, onnx_file, threads)
+
+
+def usable_cores() -> int:
+    """The CPU cores this process may run on."""
+    return len(os.sched_getaffinity(0))

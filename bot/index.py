@@ -2,7 +2,8 @@
 
 The index takes vectors and payloads (the entry id of each vector), never a model. On disk a
 build is two files: `vectors-<stamp>.faiss` (written with `faiss.write_index`) and `meta.json`,
-which names that file. `meta.json` is replaced last with `os.replace`, so it is the commit
+which names that file, and the ONNX encoder file the vectors were made with, if any
+(`bot.encoders`). `meta.json` is replaced last with `os.replace`, so it is the commit
 point: an interrupted build leaves the previous meta and its vectors in place and usable.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -24,7 +26,15 @@ import numpy as np
 from bot.errors import IndexCorruptError, IndexMissingError, IndexStaleError
 
 META_FILE = "meta.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the ONNX encoder file is part of the index
+
+
+@dataclass(frozen=True)
+class EncoderRecord:
+    """The encoder file that made the vectors, as recorded in meta.json."""
+
+    file: str = ""
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -40,6 +50,9 @@ class IndexMeta:
     faiss_sha256: str = ""
     format_version: int = FORMAT_VERSION
     payloads: list[str] = field(default_factory=list)
+    encoder_file: str = ""  # ONNX encoder in the same folder; "" when sentence-transformers runs
+    encoder_sha256: str = ""
+    encoder_source: str = ""  # fingerprint of the model files it was exported from
 
 
 class VectorIndex:
@@ -85,9 +98,21 @@ class VectorIndex:
         return scores, rows
 
     def save(
-        self, directory: Path, *, model: str, content_hash: str, counts: dict[str, int]
+        self,
+        directory: Path,
+        *,
+        model: str,
+        content_hash: str,
+        counts: dict[str, int],
+        encoder: EncoderRecord | None = None,
     ) -> IndexMeta:
-        """Write the index atomically into `directory` and return its metadata."""
+        """Write the index atomically into `directory` and return its metadata.
+
+        `encoder` names an encoder file already in `directory` that made these vectors.
+        """
+        encoder = encoder or EncoderRecord()
+        if encoder.file and not (directory / encoder.file).is_file():
+            raise ValueError(f"encoder file {encoder.file!r} is not in {directory}")
         directory.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         faiss_name = f"vectors-{stamp}.faiss"
@@ -102,11 +127,14 @@ class VectorIndex:
             built_at=datetime.now(UTC).isoformat(timespec="seconds"),
             counts=dict(counts),
             faiss_file=faiss_name,
-            faiss_sha256=_sha256(directory / faiss_name),
+            faiss_sha256=sha256_file(directory / faiss_name),
             payloads=self.payloads,
+            encoder_file=encoder.file,
+            encoder_sha256=sha256_file(directory / encoder.file) if encoder.file else "",
+            encoder_source=encoder.source,
         )
         _write_json_atomic(directory / META_FILE, asdict(meta))
-        _remove_stale_files(directory, keep=faiss_name)
+        _remove_stale_files(directory, keep={faiss_name, encoder.file})
         return meta
 
 
@@ -146,6 +174,9 @@ _FIELD_TYPES: dict[str, type] = {
     "faiss_sha256": str,
     "format_version": int,
     "payloads": list,
+    "encoder_file": str,
+    "encoder_sha256": str,
+    "encoder_source": str,
 }
 
 
@@ -167,8 +198,9 @@ def load_index(directory: Path) -> tuple[VectorIndex, IndexMeta]:
     path = directory / meta.faiss_file
     if not path.is_file():
         raise IndexCorruptError(f"{path} named by {directory / META_FILE} is missing: rebuild")
-    if _sha256(path) != meta.faiss_sha256:
+    if sha256_file(path) != meta.faiss_sha256:
         raise IndexCorruptError(f"{path} does not match its checksum in {META_FILE}: rebuild")
+    _check_encoder_file(directory, meta)
     try:
         index = faiss.read_index(str(path))
     except RuntimeError as exc:
@@ -179,6 +211,21 @@ def load_index(directory: Path) -> tuple[VectorIndex, IndexMeta]:
             f"describes {len(meta.payloads)} of dimension {meta.dim}: rebuild the index"
         )
     return VectorIndex._from_faiss(index, list(meta.payloads)), meta
+
+
+def _check_encoder_file(directory: Path, meta: IndexMeta) -> None:
+    if not meta.encoder_file:
+        return
+    path = directory / meta.encoder_file
+    if not path.is_file():
+        raise IndexCorruptError(f"{path} named by {directory / META_FILE} is missing: rebuild")
+    if sha256_file(path) != meta.encoder_sha256:
+        raise IndexCorruptError(f"{path} does not match its checksum in {META_FILE}: rebuild")
+
+
+def encoder_path(directory: Path, meta: IndexMeta) -> Path | None:
+    """The ONNX encoder the index was built with, or None when sentence-transformers ran."""
+    return directory / meta.encoder_file if meta.encoder_file else None
 
 
 def check_fresh(meta: IndexMeta, *, model: str, content_hash: str, where: Path) -> None:
@@ -195,7 +242,8 @@ def check_fresh(meta: IndexMeta, *, model: str, content_hash: str, where: Path) 
         )
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """The hex SHA-256 of a file's bytes."""
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -230,10 +278,13 @@ def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
         os.close(dir_fd)
 
 
-def _remove_stale_files(directory: Path, keep: str) -> None:
-    """Delete vector files of older builds and temp files left by interrupted ones."""
-    for path in directory.glob("vectors-*.faiss"):
-        if path.name != keep:
-            path.unlink(missing_ok=True)
+def _remove_stale_files(directory: Path, keep: set[str]) -> None:
+    """Delete vector and encoder files of older builds and temp files of interrupted ones."""
+    for pattern in ("vectors-*.faiss", "encoder-*.onnx"):
+        for path in directory.glob(pattern):
+            if path.name not in keep:
+                path.unlink(missing_ok=True)
     for path in directory.glob(".*.tmp"):
         path.unlink(missing_ok=True)
+    for path in directory.glob(".export-*"):  # left by an export that was killed
+        shutil.rmtree(path, ignore_errors=True)

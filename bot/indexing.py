@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from bot.embedder import Embedder
-from bot.index import IndexMeta, VectorIndex
+from bot.encoders import EncoderFile, place_encoder
+from bot.index import EncoderRecord, IndexMeta, VectorIndex
 from bot.knowledge.loader import content_hash
 from bot.knowledge.models import KnowledgeBase
 
@@ -51,11 +52,19 @@ def build_index(
     out: Path,
     model_name: str,
     progress: Callable[[int], None] | None = None,
+    encoder: EncoderFile | None = None,
 ) -> IndexMeta:
-    """Embed the knowledge base and write the index into `out` atomically."""
+    """Embed the knowledge base and write the index into `out` atomically.
+
+    `encoder` is the ONNX file `embedder` runs, if any: it is kept in `out` with the vectors.
+    """
     texts, payloads = index_texts(kb)
     vectors = embed_all(embedder, texts, progress)
     counts = {"entries": len(kb.entries), "vectors": len(texts), "sources": len(kb.sources)}
+    record = EncoderRecord()
+    if encoder is not None:
+        placed = place_encoder(encoder, out)
+        record = EncoderRecord(placed.path.name, placed.source)
     return VectorIndex(vectors, payloads).save(
-        out, model=model_name, content_hash=content_hash(kb), counts=counts
+        out, model=model_name, content_hash=content_hash(kb), counts=counts, encoder=record
     )

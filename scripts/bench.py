@@ -230,11 +230,10 @@ def bare_encodes(embedder: Any, questions: list[str]) -> list[float]:
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     """Every figure, in the order of the issue."""
     from bot.app import open_retriever
-    from bot.embedder import shared_embedder
 
     base = load_settings()
-    embedder = shared_embedder(base.model)
-    retriever = open_retriever(base, embedder)
+    retriever = open_retriever(base)  # the index's own encoder, as the bot runs it
+    embedder = retriever.embedder
     questions = answered_questions(retriever)
     # (a) is timed with (c), below; (b) uses the same questions, so all three compare alike.
     figures: dict[str, Any] = {}

@@ -35,7 +35,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def is_fresh(out: Path, kb: KnowledgeBase, model: str) -> bool:
-    """True when `out` holds a readable index of this content and model."""
+    """True when `out` holds a readable index of this content and model, and its encoder was
+    exported from the model files installed now."""
+    from bot.encoders import onnx_folder, source_fingerprint
     from bot.index import check_fresh, load_index
 
     try:
@@ -43,27 +45,34 @@ def is_fresh(out: Path, kb: KnowledgeBase, model: str) -> bool:
         check_fresh(meta, model=model, content_hash=content_hash(kb), where=out)
     except ScamWiseError:
         return False
-    return True
+    folder = onnx_folder(model)
+    if folder is None:
+        return not meta.encoder_file
+    return meta.encoder_source == source_fingerprint(folder)
 
 
 def build(kb: KnowledgeBase, out: Path, settings: Settings, quiet: bool) -> None:
-    """Embed every title and question with a progress bar and write the index."""
+    """Export the encoder if needed, embed every title and question, write the index."""
     from tqdm import tqdm
 
-    from bot.embedder import SentenceTransformerEmbedder
+    from bot.embedder import make_embedder, usable_cores
+    from bot.encoders import prepare_encoder
     from bot.indexing import build_index, index_texts
 
     started = time.perf_counter()
-    embedder = SentenceTransformerEmbedder(settings.model)
+    encoder = prepare_encoder(out, settings.model)
+    onnx_file = encoder.path if encoder is not None else None
+    embedder = make_embedder(settings.model, onnx_file, usable_cores())
     embedder.load()
     total = len(index_texts(kb)[0])
     with tqdm(total=total, unit="text", desc="embedding", disable=quiet) as bar:
-        meta = build_index(kb, embedder, out, settings.model, progress=bar.update)
+        meta = build_index(kb, embedder, out, settings.model, progress=bar.update, encoder=encoder)
     seconds = time.perf_counter() - started
+    runs_on = f"ONNX encoder {meta.encoder_file}" if meta.encoder_file else "sentence-transformers"
     print(
         f"index written to {out}: {meta.counts['entries']} entries, "
         f"{meta.counts['vectors']} vectors of dimension {meta.dim}, "
-        f"model {meta.model}, {seconds:.1f} s"
+        f"model {meta.model} ({runs_on}), {seconds:.1f} s"
     )
 
 

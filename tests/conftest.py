@@ -96,23 +96,36 @@ def kb() -> KnowledgeBase:
 
 
 @pytest.fixture(scope="session")
-def real_embedder():  # type: ignore[no-untyped-def]
-    """The real local model, loaded once per session."""
-    from bot.embedder import DEFAULT_MODEL, SentenceTransformerEmbedder
+def real_encoder(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The real model exported to ONNX, once per session."""
+    from bot.embedder import DEFAULT_MODEL
+    from bot.encoders import prepare_encoder
 
-    embedder = SentenceTransformerEmbedder(DEFAULT_MODEL)
+    encoder = prepare_encoder(tmp_path_factory.mktemp("encoder"), DEFAULT_MODEL)
+    assert encoder is not None
+    return encoder
+
+
+@pytest.fixture(scope="session")
+def real_embedder(real_encoder):  # type: ignore[no-untyped-def]
+    """The real local model through its ONNX encoder, loaded once per session."""
+    from bot.embedder import DEFAULT_MODEL, shared_embedder
+
+    embedder = shared_embedder(DEFAULT_MODEL, real_encoder.path)
     embedder.load()
     return embedder
 
 
 @pytest.fixture(scope="session")
-def real_index_dir(tmp_path_factory: pytest.TempPathFactory, kb, real_embedder) -> Path:  # type: ignore[no-untyped-def]
+def real_index_dir(  # type: ignore[no-untyped-def]
+    tmp_path_factory: pytest.TempPathFactory, kb, real_embedder, real_encoder
+) -> Path:
     """The real knowledge base embedded with the real model, built once per session."""
     from bot.embedder import DEFAULT_MODEL
     from bot.indexing import build_index
 
     out = tmp_path_factory.mktemp("index")
-    build_index(kb, real_embedder, out, DEFAULT_MODEL)
+    build_index(kb, real_embedder, out, DEFAULT_MODEL, encoder=real_encoder)
     return out
 
 

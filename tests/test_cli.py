@@ -29,7 +29,10 @@ JSON_KEYS = {"query", "id", "score", "title", "answer", "alternatives", "decline
 
 @pytest.fixture(scope="module")
 def snapshot(
-    tmp_path_factory: pytest.TempPathFactory, real_index_dir: Path, real_embedder: Any
+    tmp_path_factory: pytest.TempPathFactory,
+    real_index_dir: Path,
+    real_embedder: Any,
+    real_encoder: Any,
 ) -> tuple[Path, Path, KnowledgeBase]:
     """A stable knowledge folder and an index of exactly its content (the real model)."""
     knowledge = tmp_path_factory.mktemp("cli") / "knowledge"
@@ -37,7 +40,7 @@ def snapshot(
     if read_meta(real_index_dir).content_hash == content_hash(kb):
         return knowledge, real_index_dir, kb
     out = tmp_path_factory.mktemp("cli-index")  # the files changed since the session index
-    build_index(kb, real_embedder, out, DEFAULT_MODEL)
+    build_index(kb, real_embedder, out, DEFAULT_MODEL, encoder=real_encoder)
     return knowledge, out, kb
 
 

@@ -80,14 +80,17 @@ class Snapshot:
 
 @pytest.fixture(scope="module")
 def snap(
-    tmp_path_factory: pytest.TempPathFactory, real_index_dir: Path, real_embedder: Any
+    tmp_path_factory: pytest.TempPathFactory,
+    real_index_dir: Path,
+    real_embedder: Any,
+    real_encoder: Any,
 ) -> Snapshot:
     knowledge = tmp_path_factory.mktemp("reliability") / "knowledge"
     kb = copy_knowledge(knowledge)
     index = real_index_dir
     if read_meta(real_index_dir).content_hash != content_hash(kb):
         index = tmp_path_factory.mktemp("reliability-index")  # the files changed meanwhile
-        build_index(kb, real_embedder, index, DEFAULT_MODEL)
+        build_index(kb, real_embedder, index, DEFAULT_MODEL, encoder=real_encoder)
     quiz = load_quizzes(knowledge / "quizzes", kb)[QUIZ_ID]
     return Snapshot(knowledge, index, kb, quiz)
 

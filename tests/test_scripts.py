@@ -170,7 +170,8 @@ def test_check_on_the_real_folder_passes_and_writes_nothing(tmp_path: Path) -> N
     assert proc.stdout.strip().endswith("sources are valid")
     assert list(tmp_path.iterdir()) == []  # no index folder, nothing in the working folder
     imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines()}
-    assert not imported & {"torch", "sentence_transformers"}  # --check must not load the model
+    # --check must not load the model
+    assert not imported & {"torch", "sentence_transformers", "onnxruntime"}
 
 
 # --- build_index.py: full build and --if-stale ---------------------------------------------
@@ -184,9 +185,13 @@ def test_full_build_writes_meta_and_one_vectors_file(built: dict[str, Any]) -> N
 
     names = sorted(p.name for p in out.iterdir())
     faiss_files = [n for n in names if n.startswith("vectors-") and n.endswith(".faiss")]
-    assert len(faiss_files) == 1 and names == sorted([META_FILE, *faiss_files])
+    onnx_files = [n for n in names if n.startswith("encoder-") and n.endswith(".onnx")]
+    assert len(faiss_files) == len(onnx_files) == 1
+    assert names == sorted([META_FILE, *faiss_files, *onnx_files])
+    assert f"ONNX encoder {onnx_files[0]}" in built["stdout"]
 
     index, meta = load_index(out)
+    assert meta.encoder_file == onnx_files[0]
     texts, payloads = index_texts(kb)
     assert meta.counts == {
         "entries": len(kb.entries),

@@ -1,0 +1,104 @@
+"""Which encoder an index is built and searched with, and its ONNX file in the index folder.
+
+A BERT model folder with mean pooling (the default model) is exported once to ONNX, and the
+file lives in the index folder beside the vectors it made, so the bot encodes questions with
+exactly the encoder that encoded the knowledge base. Any other model runs on
+sentence-transformers and needs no file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot import bert
+from bot.embedder import resolve_model
+from bot.errors import ScamWiseError
+from bot.index import read_meta, sha256_file
+from bot.onnx_export import EXPORT_VERSION, export_encoder
+
+# The files of a model folder an export depends on.
+_SOURCE_FILES = (
+    "config.json",
+    "model.safetensors",
+    "tokenizer.json",
+    "modules.json",
+    "1_Pooling/config.json",
+    "sentence_bert_config.json",
+)
+
+
+@dataclass(frozen=True)
+class EncoderFile:
+    """An exported ONNX encoder: where it is and what it was made from."""
+
+    path: Path
+    source: str  # fingerprint of the model files and the export version
+
+
+def onnx_folder(model: str) -> Path | None:
+    """The local model folder when the model can be exported to ONNX, else None."""
+    folder = Path(resolve_model(model))
+    return folder if folder.is_dir() and bert.supports(folder) else None
+
+
+def source_fingerprint(folder: Path) -> str:
+    """A hash of the model files and the export version."""
+    digest = hashlib.sha256(f"export {EXPORT_VERSION}\n".encode())
+    for name in _SOURCE_FILES:
+        path = folder / name
+        if path.is_file():
+            digest.update(name.encode() + b"\0")
+            with path.open("rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(chunk)
+    return digest.hexdigest()
+
+
+def file_name(source: str) -> str:
+    """The encoder's file name in an index folder, from its source fingerprint."""
+    return f"encoder-{source[:16]}.onnx"
+
+
+def prepare_encoder(out: Path, model: str) -> EncoderFile | None:
+    """Export the model into index folder `out`, or reuse the file an earlier build left there.
+
+    Returns None for models that run on sentence-transformers (nothing to export).
+    """
+    folder = onnx_folder(model)
+    if folder is None:
+        return None
+    source = source_fingerprint(folder)
+    path = out / file_name(source)
+    if not _reusable(path, out):
+        out.mkdir(parents=True, exist_ok=True)
+        export_encoder(folder, path)
+    return EncoderFile(path, source)
+
+
+def _reusable(path: Path, out: Path) -> bool:
+    """An existing file is reused unless the current meta.json names it with another checksum.
+
+    Exports are renamed into place whole, so a file without a meta.json naming it (an
+    interrupted build) is complete; a checksum mismatch means it changed on disk since.
+    """
+    if not path.is_file():
+        return False
+    try:
+        meta = read_meta(out)
+    except ScamWiseError:
+        return True
+    return meta.encoder_file != path.name or meta.encoder_sha256 == sha256_file(path)
+
+
+def place_encoder(encoder: EncoderFile, out: Path) -> EncoderFile:
+    """The same encoder inside index folder `out`, copied there (atomically) if elsewhere."""
+    target = out / encoder.path.name
+    if target.resolve() != encoder.path.resolve():
+        out.mkdir(parents=True, exist_ok=True)
+        tmp = out / f".{target.name}.tmp"
+        shutil.copyfile(encoder.path, tmp)
+        tmp.replace(target)
+    return EncoderFile(target, encoder.source)

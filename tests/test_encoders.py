@@ -1,0 +1,138 @@
+"""The ONNX encoder file travels with the index: exported once, reused, checked, cleaned up."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_index import small_kb
+
+import bot.encoders
+from bot.embedder import DEFAULT_MODEL, resolve_model
+from bot.encoders import EncoderFile, prepare_encoder, source_fingerprint
+from bot.errors import IndexCorruptError
+from bot.index import META_FILE, encoder_path, load_index, read_meta
+from bot.indexing import build_index
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def exports(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Replace the (slow) real export with one that writes a small file and records the call."""
+    made: list[Path] = []
+
+    def fake_export(folder: Path, dest: Path) -> None:
+        dest.write_bytes(b"onnx from " + str(folder).encode())
+        made.append(dest)
+
+    monkeypatch.setattr(bot.encoders, "export_encoder", fake_export)
+    return made
+
+
+def test_the_default_model_is_exported_into_the_index_folder(
+    tmp_path: Path, exports: list[Path], fake_embedder: Any
+) -> None:
+    encoder = prepare_encoder(tmp_path, DEFAULT_MODEL)
+    assert encoder is not None and exports == [encoder.path]
+    assert encoder.path.parent == tmp_path and encoder.path.name.startswith("encoder-")
+    meta = build_index(small_kb(), fake_embedder, tmp_path, "fake-model", encoder=encoder)
+    assert meta.encoder_file == encoder.path.name
+    assert meta.encoder_source == source_fingerprint(Path(resolve_model(DEFAULT_MODEL)))
+    assert encoder_path(tmp_path, read_meta(tmp_path)) == encoder.path
+
+
+def test_a_rebuild_reuses_the_export(
+    tmp_path: Path, exports: list[Path], fake_embedder: Any
+) -> None:
+    first = prepare_encoder(tmp_path, DEFAULT_MODEL)
+    build_index(small_kb(), fake_embedder, tmp_path, "fake-model", encoder=first)
+    second = prepare_encoder(tmp_path, DEFAULT_MODEL)
+    assert second == first and len(exports) == 1
+
+
+def test_a_changed_export_file_is_exported_again(
+    tmp_path: Path, exports: list[Path], fake_embedder: Any
+) -> None:
+    first = prepare_encoder(tmp_path, DEFAULT_MODEL)
+    assert first is not None
+    build_index(small_kb(), fake_embedder, tmp_path, "fake-model", encoder=first)
+    first.path.write_bytes(b"damaged")
+    prepare_encoder(tmp_path, DEFAULT_MODEL)
+    assert len(exports) == 2 and first.path.read_bytes().startswith(b"onnx from")
+
+
+def test_models_sentence_transformers_runs_need_no_export(
+    tmp_path: Path, exports: list[Path]
+) -> None:
+    assert prepare_encoder(tmp_path, "sentence-transformers/some-hub-model") is None
+    assert exports == []
+
+
+def test_another_folder_gets_a_copy_and_old_exports_are_removed(
+    tmp_path: Path, fake_embedder: Any
+) -> None:
+    old = tmp_path / "index" / "encoder-0000000000000000.onnx"
+    old.parent.mkdir()
+    old.write_bytes(b"an export of an older model")
+    elsewhere = tmp_path / "encoder-1111111111111111.onnx"
+    elsewhere.write_bytes(b"the export the embedder runs")
+    encoder = EncoderFile(elsewhere, "source-fingerprint")
+    meta = build_index(small_kb(), fake_embedder, old.parent, "fake-model", encoder=encoder)
+    copied = old.parent / elsewhere.name
+    assert copied.read_bytes() == elsewhere.read_bytes() and meta.encoder_file == copied.name
+    assert not old.exists()
+    assert sorted(p.name for p in old.parent.iterdir()) == sorted(
+        [META_FILE, meta.faiss_file, copied.name]
+    )
+
+
+def test_a_missing_or_changed_encoder_file_is_reported(tmp_path: Path, fake_embedder: Any) -> None:
+    (tmp_path / "encoder-2222222222222222.onnx").write_bytes(b"export")
+    encoder = EncoderFile(tmp_path / "encoder-2222222222222222.onnx", "source")
+    build_index(small_kb(), fake_embedder, tmp_path, "fake-model", encoder=encoder)
+    encoder.path.write_bytes(b"tampered")
+    with pytest.raises(IndexCorruptError, match="checksum") as info:
+        load_index(tmp_path)
+    assert str(encoder.path) in str(info.value)
+    encoder.path.unlink()
+    with pytest.raises(IndexCorruptError, match="missing") as info:
+        load_index(tmp_path)
+    assert str(encoder.path) in str(info.value)
+
+
+def test_a_broken_encoder_file_gives_a_clear_error(tmp_path: Path) -> None:
+    from bot.embedder import OnnxEmbedder
+    from bot.errors import ScamWiseError
+
+    broken = tmp_path / "encoder-3333333333333333.onnx"
+    broken.write_bytes(b"not an onnx model")
+    with pytest.raises(ScamWiseError, match="rebuild the index") as info:
+        OnnxEmbedder(DEFAULT_MODEL, broken).embed(["is this real"])
+    assert str(broken) in str(info.value)
+
+
+def build_script() -> Any:
+    spec = importlib.util.spec_from_file_location("build_index_e", ROOT / "scripts/build_index.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_if_stale_rebuilds_when_the_model_files_change(tmp_path: Path, fake_embedder: Any) -> None:
+    kb = small_kb()
+    (tmp_path / "encoder-4444444444444444.onnx").write_bytes(b"export")
+    source = source_fingerprint(Path(resolve_model(DEFAULT_MODEL)))
+    encoder = EncoderFile(tmp_path / "encoder-4444444444444444.onnx", source)
+    build_index(kb, fake_embedder, tmp_path, DEFAULT_MODEL, encoder=encoder)
+    script = build_script()
+    assert script.is_fresh(tmp_path, kb, DEFAULT_MODEL)
+    meta_path = tmp_path / META_FILE
+    meta = json.loads(meta_path.read_text())
+    meta["encoder_source"] = "exported from other model files"
+    meta_path.write_text(json.dumps(meta))
+    assert not script.is_fresh(tmp_path, kb, DEFAULT_MODEL)
