@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass, replace
 
 from bot.conversation.core import Conversation, ConversationConfig
-from bot.embedder import Embedder, shared_embedder, usable_cores
+from bot.embedder import Embedder, shared_embedder
 from bot.errors import IndexCorruptError
 from bot.index import check_fresh, encoder_path, load_index
 from bot.knowledge.loader import content_hash, load_knowledge
@@ -55,7 +55,7 @@ def open_retriever(
     check_fresh(meta, model=settings.model, content_hash=content_hash(kb), where=where)
     if embedder is None:
         onnx_file = encoder_path(where, meta)
-        embedder = shared_embedder(settings.model, onnx_file, usable_cores())
+        embedder = shared_embedder(settings.model, onnx_file, settings.encoder_threads)
     try:
         return Retriever(kb, index, embedder, retrieval_config(settings))
     except ValueError as exc:  # meta.json names entries that are not in the knowledge base
@@ -107,7 +107,12 @@ class Services:
 
 
 def _searcher(settings: Settings, retriever: Retriever) -> AsyncSearcher:
-    return AsyncSearcher(retriever, settings.batch_max_size, settings.batch_max_wait_ms)
+    return AsyncSearcher(
+        retriever,
+        settings.batch_max_size,
+        settings.batch_max_wait_ms,
+        workers=settings.search_worker_count,
+    )
 
 
 async def open_services(settings: Settings, embedder: Embedder | None = None) -> Services:

@@ -10,7 +10,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as PydanticSettingsError
 
-from bot.embedder import DEFAULT_MODEL
+from bot.embedder import DEFAULT_MODEL, usable_cores
 from bot.errors import SettingsError
 
 ENV_PREFIX = "SCAMWISE_"
@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     ambiguity_margin: float = Field(default=0.03, ge=0.0, le=1.0)
     batch_max_size: int = Field(default=32, ge=1, le=1024)
     batch_max_wait_ms: float = Field(default=0.0, ge=0.0, le=1000.0)
+    # Batches encoded at once, each on its share of the cores; default: one per core.
+    search_workers: int | None = Field(default=None, ge=1, le=64)
     concurrent_updates: int = Field(default=64, ge=1, le=1024)
     telegram_max_rate: float = Field(default=30.0, gt=0.0, le=1000.0)
     low_confidence_margin: float = Field(default=0.08, ge=0.0, le=1.0)
@@ -96,6 +98,16 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
+
+    @property
+    def search_worker_count(self) -> int:
+        """Search workers in force: SCAMWISE_SEARCH_WORKERS, or one per usable core."""
+        return self.search_workers or usable_cores()
+
+    @property
+    def encoder_threads(self) -> int:
+        """Cores each search worker's model call may use."""
+        return max(1, usable_cores() // self.search_worker_count)
 
     @property
     def index_path(self) -> Path:

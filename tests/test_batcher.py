@@ -231,3 +231,52 @@ async def test_aclose_does_not_block_the_loop_on_a_busy_model(
     await closing
     assert slow.gate_opened  # had aclose blocked the loop, the gate would have timed out
     assert searching.cancelled()
+
+
+class MeetingEmbedder(SlowEmbedder):
+    """Each model call waits (up to 5 s) until `parties` calls are running at the same time."""
+
+    def __init__(self, inner: Any, parties: int) -> None:
+        super().__init__(inner)
+        self.barrier = threading.Barrier(parties, timeout=5.0)
+        self.met = 0
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        try:
+            self.barrier.wait()
+            self.met += 1
+        except threading.BrokenBarrierError:
+            pass
+        return super().embed(texts)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+async def test_workers_encode_batches_at_the_same_time(
+    fake_embedder: Any, retriever: Retriever, workers: int
+) -> None:
+    meeting = MeetingEmbedder(fake_embedder, parties=2)
+    retriever.embedder = meeting
+    searcher = AsyncSearcher(retriever, max_batch=1, max_wait_ms=0, workers=workers)
+    try:
+        results = await asyncio.gather(*(searcher.search(q) for q in QUESTIONS[:2]))
+    finally:
+        await searcher.aclose()
+    # Two workers meet in the model; one worker runs the calls one after the other.
+    assert meeting.met == (2 if workers == 2 else 0)
+    assert len(meeting.threads) == workers
+    sequential = [retriever.search(q) for q in QUESTIONS[:2]]
+    assert [summary(r) for r in results] == [summary(r) for r in sequential]
+
+
+async def test_many_workers_give_sequential_results(
+    make_searcher: Any, retriever: Retriever
+) -> None:
+    searcher = make_searcher(max_batch=3, max_wait_ms=0, workers=3)
+    questions = QUESTIONS * 5
+    results = await asyncio.gather(*(searcher.search(q) for q in questions))
+    assert [summary(r) for r in results] == [summary(retriever.search(q)) for q in questions]
+
+
+def test_workers_below_one_are_refused(retriever: Retriever) -> None:
+    with pytest.raises(ValueError, match="workers must be at least 1"):
+        AsyncSearcher(retriever, workers=0)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+import bot.settings
 from bot.errors import SettingsError
 from bot.settings import Settings, env_name, load_settings
 
@@ -39,6 +40,8 @@ def test_env_example_shows_the_real_defaults(tmp_path: Path) -> None:
         ("SCAMWISE_LOW_CONFIDENCE_MARGIN", "x"),
         ("SCAMWISE_BATCH_MAX_SIZE", "0"),
         ("SCAMWISE_BATCH_MAX_WAIT_MS", "-1"),
+        ("SCAMWISE_SEARCH_WORKERS", "0"),
+        ("SCAMWISE_SEARCH_WORKERS", "two"),
         ("SCAMWISE_RETENTION_DAYS", "0"),
         ("SCAMWISE_FLOOD_LIMIT", "ten"),
         ("SCAMWISE_FLOOD_WINDOW_S", "0"),
@@ -64,6 +67,18 @@ def test_values_are_parsed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     settings = load_settings()
     assert settings.admin_ids == {12, 34, 56}
     assert settings.index_path == tmp_path / "index"
+
+
+@pytest.mark.parametrize("workers,threads", [(None, 1), ("1", 4), ("2", 2), ("3", 1), ("8", 1)])
+def test_search_workers_share_the_cores(
+    monkeypatch: pytest.MonkeyPatch, workers: str | None, threads: int
+) -> None:
+    monkeypatch.setattr(bot.settings, "usable_cores", lambda: 4)
+    if workers is not None:
+        monkeypatch.setenv("SCAMWISE_SEARCH_WORKERS", workers)
+    settings = load_settings()
+    assert settings.search_worker_count == (int(workers) if workers else 4)
+    assert settings.encoder_threads == threads
 
 
 def test_token_from_file_and_never_in_the_summary(

@@ -1,8 +1,9 @@
 """Async search that encodes off the event loop and micro-batches concurrent queries.
 
-Queries that arrive while the model is busy wait in a queue; the worker takes all of them (up to
-`max_batch`) as one batch, so many concurrent users share one model call instead of queueing
-one by one. The model runs in a single worker thread, so the event loop never blocks on it.
+Queries that arrive while the model is busy wait in a queue; a free worker takes all of them (up
+to `max_batch`) as one batch, so many concurrent users share one model call instead of queueing
+one by one. Each of the `workers` encodes its batches in a thread of its own, so the event loop
+never blocks on the model, and with several workers several batches are encoded at once.
 """
 
 from __future__ import annotations
@@ -20,43 +21,62 @@ _Item = tuple[str, int, "asyncio.Future[SearchResult]"]
 class AsyncSearcher:
     """`await search(text)` from any number of tasks; results equal `Retriever.search`."""
 
-    def __init__(self, retriever: Retriever, max_batch: int = 32, max_wait_ms: float = 2.0):
+    def __init__(
+        self,
+        retriever: Retriever,
+        max_batch: int = 32,
+        max_wait_ms: float = 2.0,
+        workers: int = 1,
+    ) -> None:
         if max_batch < 1:
             raise ValueError(f"max_batch must be at least 1, got {max_batch}")
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
         self.retriever = retriever
         self.max_batch = max_batch
         self.max_wait = max(0.0, max_wait_ms) / 1000.0
+        self.workers = workers
         self._queue: asyncio.Queue[_Item] | None = None
-        self._worker: asyncio.Task[None] | None = None
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scamwise-embed")
+        self._tasks: list[asyncio.Task[None]] = []
+        self._executor = ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="scamwise-embed"
+        )
         self.batches = 0  # how many model calls were made (for benchmarks and tests)
 
     async def search(self, text: str, k: int = 3) -> SearchResult:
         """Search one message; concurrent calls are batched together."""
-        if self._worker is None or self._worker.done():
-            self._queue = asyncio.Queue()
-            self._worker = asyncio.create_task(self._run(), name="scamwise-search-batcher")
+        if not self._tasks or any(task.done() for task in self._tasks):
+            self._start()
         assert self._queue is not None
         future: asyncio.Future[SearchResult] = asyncio.get_running_loop().create_future()
         await self._queue.put((text, k, future))
         return await future
 
+    def _start(self) -> None:
+        """A fresh queue and workers (at first use, or if a worker died)."""
+        for task in self._tasks:
+            task.cancel()
+        self._queue = asyncio.Queue()
+        self._tasks = [
+            asyncio.create_task(self._run(self._queue), name=f"scamwise-search-worker-{i}")
+            for i in range(self.workers)
+        ]
+
     async def aclose(self) -> None:
-        """Stop the worker and the model thread; pending searches are cancelled."""
-        if self._worker is not None:
-            self._worker.cancel()
-            await asyncio.gather(self._worker, return_exceptions=True)
-            self._worker = None
+        """Stop the workers and their threads; pending searches are cancelled."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
         while self._queue is not None and not self._queue.empty():
             _, _, future = self._queue.get_nowait()
             future.cancel()
         # Wait for a model call still running in the worker thread without blocking the loop.
         await asyncio.to_thread(self._executor.shutdown, wait=True)
 
-    async def _run(self) -> None:
-        assert self._queue is not None
+    async def _run(self, queue: asyncio.Queue[_Item]) -> None:
         while True:
-            batch = await self._collect(self._queue)
+            batch = await self._collect(queue)
             await self._process(batch)
 
     async def _collect(self, queue: asyncio.Queue[_Item]) -> list[_Item]:
