@@ -1,4 +1,4 @@
-"""The production embedder's threading: the model is loaded and run on one thread of its own."""
+"""The sentence-transformers embedder loads and runs its model on one thread of its own."""
 
 from __future__ import annotations
 

@@ -596,6 +596,20 @@ def make_faults(root: Path, snap: Snapshot) -> dict[str, Fault]:
     meta["payloads"] = ["no-such-entry", *meta["payloads"][1:]]
     (index / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     add("unknown-payload/ask", index_env(index), str(index), "no-such-entry")
+    # ... and its ONNX encoder file: cut short, deleted, or garbage with a matching checksum
+    index, _, meta = index_copy("truncated-encoder")
+    encoder = index / meta["encoder_file"]
+    encoder.write_bytes(encoder.read_bytes()[:4096])
+    add("truncated-encoder/ask", index_env(index), str(encoder), "checksum")
+    index, _, meta = index_copy("deleted-encoder")
+    (index / meta["encoder_file"]).unlink()
+    add("deleted-encoder/chat", index_env(index), str(index / meta["encoder_file"]), "missing")
+    index, _, meta = index_copy("garbage-encoder-checksum-ok")
+    encoder = index / meta["encoder_file"]
+    encoder.write_bytes(os.urandom(4096))
+    meta["encoder_sha256"] = hashlib.sha256(encoder.read_bytes()).hexdigest()
+    (index / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    add("garbage-encoder/ask", index_env(index), f"cannot load the encoder {encoder}")
 
     # (c) unreadable knowledge files: the message names the file and the line
     def broken_line(name: str, pick: str, damage: bytes) -> tuple[dict[str, str], str]:
@@ -704,6 +718,9 @@ FAULTS = [  # the slow ones first: the model loads, or a lock is waited for
     "garbage-meta/ask",
     "mistyped-meta/chat",
     "unknown-payload/ask",
+    "garbage-encoder/ask",
+    "truncated-encoder/ask",
+    "deleted-encoder/chat",
     "entry-not-utf8/ask",
     "entry-yaml-error/chat",
     "quiz-yaml-error/chat",
