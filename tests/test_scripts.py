@@ -311,3 +311,13 @@ def test_evaluate_calibrate_writes_a_png(
     assert report["plot"] == str(plot)
     assert 0.0 <= report["calibrated_threshold"] <= 1.0
     assert set(report) == REPORT_KEYS | {"calibrated_threshold", "plot"}
+
+
+def test_bench_steal_share_comes_from_the_steal_column() -> None:
+    from scripts.bench import steal_pct
+
+    before = [100, 0, 20, 500, 0, 0, 0, 10, 0, 0]
+    after = [160, 0, 30, 520, 0, 0, 0, 20, 0, 0]  # 100 jiffies passed, 10 of them stolen
+    assert steal_pct(before, after) == 10.0
+    assert steal_pct([], after) is None
+    assert steal_pct(before, before) is None
