@@ -88,7 +88,12 @@ def check_model(settings: Settings) -> Check:
         return Check(
             "model", False, f"{settings.model}: {exc}", "set SCAMWISE_MODEL to a local model"
         )
-    return Check("model", True, f"{settings.model} gives {vectors.shape[1]}-dimensional vectors")
+    runtime = f"ONNX Runtime, {onnx_file.name}" if onnx_file else "sentence-transformers"
+    return Check(
+        "model",
+        True,
+        f"{settings.model} ({runtime}) gives {vectors.shape[1]}-dimensional vectors",
+    )
 
 
 def check_database(settings: Settings) -> Check:

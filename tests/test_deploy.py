@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from bot.cli import main
+from bot.index import read_meta
 from bot.settings import Settings, env_name
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,10 +96,14 @@ def good_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, real_index_dir: Pa
     monkeypatch.setenv("SCAMWISE_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/db.sqlite3")
 
 
-def test_doctor_passes_on_a_good_setup(good_env: None, capsys: pytest.CaptureFixture) -> None:
+def test_doctor_passes_on_a_good_setup(
+    good_env: None, capsys: pytest.CaptureFixture, real_index_dir: Path
+) -> None:
     assert main(["doctor"]) == 0
     out = capsys.readouterr().out
     assert "FAIL" not in out and out.count("[ok  ]") == 6
+    meta = read_meta(real_index_dir)
+    assert f"(ONNX Runtime, {meta.encoder_file}) gives 384-dimensional vectors" in out
 
 
 @pytest.mark.parametrize(
