@@ -50,10 +50,7 @@ def source_fingerprint(folder: Path) -> str:
     for name in _SOURCE_FILES:
         path = folder / name
         if path.is_file():
-            digest.update(name.encode() + b"\0")
-            with path.open("rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    digest.update(chunk)
+            digest.update(f"{name} {sha256_file(path)}\n".encode())
     return digest.hexdigest()
 
 

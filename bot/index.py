@@ -113,6 +113,8 @@ class VectorIndex:
         encoder = encoder or EncoderRecord()
         if encoder.file and not (directory / encoder.file).is_file():
             raise ValueError(f"encoder file {encoder.file!r} is not in {directory}")
+        if encoder.file:
+            _fsync(directory / encoder.file)  # on disk before meta.json names it
         directory.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         faiss_name = f"vectors-{stamp}.faiss"
