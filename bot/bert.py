@@ -96,11 +96,11 @@ class BertSentenceEncoder:
         lengths = [real[i] for i in order]
         for start, end in plan_chunks(lengths, TOKEN_BUDGET, PASS_COST_TOKENS):
             chunk = order[start:end]
-            out[chunk] = self._forward([encodings[i] for i in chunk])
+            out[chunk] = self._forward([encodings[i] for i in chunk], lengths[end - 1])
         return out
 
-    def _forward(self, encodings: list[Any]) -> np.ndarray:
-        length = max(sum(e.attention_mask) for e in encodings)
+    def _forward(self, encodings: list[Any], length: int) -> np.ndarray:
+        """Run one pass, cutting the padding down to `length` (the chunk's longest text)."""
         feed = {
             name: np.array([getattr(e, field)[:length] for e in encodings], dtype=np.int64)
             for name, field in zip(INPUT_NAMES, ("ids", "attention_mask", "type_ids"), strict=True)

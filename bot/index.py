@@ -197,12 +197,9 @@ def _wrongly_typed(meta: IndexMeta) -> list[str]:
 def load_index(directory: Path) -> tuple[VectorIndex, IndexMeta]:
     """Load an index and check that its files agree with each other."""
     meta = read_meta(directory)
-    path = directory / meta.faiss_file
-    if not path.is_file():
-        raise IndexCorruptError(f"{path} named by {directory / META_FILE} is missing: rebuild")
-    if sha256_file(path) != meta.faiss_sha256:
-        raise IndexCorruptError(f"{path} does not match its checksum in {META_FILE}: rebuild")
-    _check_encoder_file(directory, meta)
+    path = _checked_file(directory, meta.faiss_file, meta.faiss_sha256)
+    if meta.encoder_file:
+        _checked_file(directory, meta.encoder_file, meta.encoder_sha256)
     try:
         index = faiss.read_index(str(path))
     except RuntimeError as exc:
@@ -215,14 +212,14 @@ def load_index(directory: Path) -> tuple[VectorIndex, IndexMeta]:
     return VectorIndex._from_faiss(index, list(meta.payloads)), meta
 
 
-def _check_encoder_file(directory: Path, meta: IndexMeta) -> None:
-    if not meta.encoder_file:
-        return
-    path = directory / meta.encoder_file
+def _checked_file(directory: Path, name: str, sha256: str) -> Path:
+    """A file meta.json names, present and with the checksum it records."""
+    path = directory / name
     if not path.is_file():
         raise IndexCorruptError(f"{path} named by {directory / META_FILE} is missing: rebuild")
-    if sha256_file(path) != meta.encoder_sha256:
+    if sha256_file(path) != sha256:
         raise IndexCorruptError(f"{path} does not match its checksum in {META_FILE}: rebuild")
+    return path
 
 
 def encoder_path(directory: Path, meta: IndexMeta) -> Path | None:

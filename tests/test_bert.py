@@ -88,9 +88,9 @@ def test_mixed_lengths_are_padded_in_separate_passes(real_embedder, monkeypatch)
     passes: list[list[int]] = []
     forward = model._forward
 
-    def recording_forward(encodings):  # type: ignore[no-untyped-def]
+    def recording_forward(encodings, length):  # type: ignore[no-untyped-def]
         passes.append([sum(e.attention_mask) for e in encodings])
-        return forward(encodings)
+        return forward(encodings, length)
 
     monkeypatch.setattr(model, "_forward", recording_forward)
     short = [f"is job {i} a scam" for i in range(12)]
