@@ -10,17 +10,17 @@ import logging
 from dataclasses import dataclass, replace
 
 from bot.conversation.core import Conversation, ConversationConfig
-from bot.embedder import Embedder, shared_embedder
 from bot.errors import IndexCorruptError
-from bot.index import check_fresh, encoder_path, load_index
 from bot.knowledge.loader import content_hash, load_knowledge
 from bot.knowledge.models import KnowledgeBase
 from bot.quizzes.engine import QuizEngine
 from bot.quizzes.loader import QUIZZES_DIR, load_quizzes
 from bot.quizzes.models import Quiz
-from bot.retrieval.batcher import AsyncSearcher
-from bot.retrieval.config import RetrievalConfig
-from bot.retrieval.retriever import Retriever
+from bot.search.batcher import AsyncSearcher
+from bot.search.config import RetrievalConfig
+from bot.search.embedder import Embedder, shared_embedder
+from bot.search.index import check_fresh, encoder_path, load_index
+from bot.search.retriever import Retriever
 from bot.settings import Settings
 from bot.storage.store import Store
 

@@ -93,7 +93,7 @@ def ask_json(retriever: Any, result: Any, k: int) -> dict[str, Any]:
 def ask_text(retriever: Any, result: Any) -> str:
     """The plain-text reply for one search result."""
     from bot.answers import compose, render_plain
-    from bot.replies import decline_text
+    from bot.conversation.texts import decline_text
 
     best = result.best
     if best is None:

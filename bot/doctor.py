@@ -54,8 +54,8 @@ def _quiz_count(settings: Settings, kb: object) -> int:
 
 def check_index(settings: Settings) -> Check:
     """The index is present, readable, built from this knowledge and this model."""
-    from bot.index import check_fresh, load_index
     from bot.knowledge.loader import content_hash, load_knowledge
+    from bot.search.index import check_fresh, load_index
 
     fix = "run `python scripts/build_index.py` (or `make index`)"
     try:
@@ -74,8 +74,8 @@ def check_index(settings: Settings) -> Check:
 
 def check_model(settings: Settings) -> Check:
     """The embedding model (the index's encoder file, if it has one) embeds a sentence."""
-    from bot.embedder import make_embedder
-    from bot.index import encoder_path, read_meta
+    from bot.search.embedder import make_embedder
+    from bot.search.index import encoder_path, read_meta
 
     try:
         onnx_file = encoder_path(settings.index_path, read_meta(settings.index_path))

@@ -12,8 +12,8 @@ import numpy as np
 from bot.errors import KnowledgeError, Problem
 from bot.knowledge.models import KnowledgeBase
 from bot.knowledge.yaml_lines import read_yaml
-from bot.retrieval.results import SearchResult, Status
-from bot.retrieval.retriever import Retriever
+from bot.search.results import SearchResult, Status
+from bot.search.retriever import Retriever
 
 
 @dataclass(frozen=True)

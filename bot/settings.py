@@ -10,8 +10,8 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as PydanticSettingsError
 
-from bot.embedder import DEFAULT_MODEL, usable_cores
 from bot.errors import SettingsError
+from bot.search.embedder import DEFAULT_MODEL, usable_cores
 
 ENV_PREFIX = "SCAMWISE_"
 

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.errors import ScamWiseError  # noqa: E402
-from bot.retrieval.results import Status  # noqa: E402
+from bot.search.results import Status  # noqa: E402
 from bot.settings import Settings, load_settings  # noqa: E402
 from scripts.bench_build import build_seconds  # noqa: E402
 
@@ -297,8 +297,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 
 def build_embedder(base: Settings) -> Any:
     """The embedder `scripts/build_index.py` uses: the index's encoder on every core."""
-    from bot.embedder import make_embedder, usable_cores
-    from bot.index import encoder_path, read_meta
+    from bot.search.embedder import make_embedder, usable_cores
+    from bot.search.index import encoder_path, read_meta
 
     onnx_file = encoder_path(base.index_path, read_meta(base.index_path))
     return make_embedder(base.model, onnx_file, usable_cores())

@@ -86,8 +86,8 @@ def synthetic_knowledge(folder: Path, n: int, seed: int = 1) -> None:
 
 def time_build(knowledge: Path, out: Path, embedder: Any, model: str) -> float:
     """Seconds to load, validate, embed and write an index (model already loaded)."""
-    from bot.indexing import build_index
     from bot.knowledge.loader import load_knowledge
+    from bot.search.indexing import build_index
 
     start = time.perf_counter()
     build_index(load_knowledge(knowledge), embedder, out, model)

@@ -37,8 +37,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def is_fresh(out: Path, kb: KnowledgeBase, model: str) -> bool:
     """True when `out` holds a readable index of this content and model, and its encoder was
     exported from the model files installed now."""
-    from bot.encoders import onnx_folder, source_fingerprint
-    from bot.index import check_fresh, load_index
+    from bot.search.encoders import onnx_folder, source_fingerprint
+    from bot.search.index import check_fresh, load_index
 
     try:
         _, meta = load_index(out)
@@ -55,9 +55,9 @@ def build(kb: KnowledgeBase, out: Path, settings: Settings, quiet: bool) -> None
     """Export the encoder if needed, embed every title and question, write the index."""
     from tqdm import tqdm
 
-    from bot.embedder import make_embedder, usable_cores
-    from bot.encoders import prepare_encoder
-    from bot.indexing import build_index, index_texts
+    from bot.search.embedder import make_embedder, usable_cores
+    from bot.search.encoders import prepare_encoder
+    from bot.search.indexing import build_index, index_texts
 
     started = time.perf_counter()
     encoder = prepare_encoder(out, settings.model)

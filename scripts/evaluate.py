@@ -17,7 +17,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.errors import ScamWiseError
-from bot.retrieval.config import MODES
+from bot.search.config import MODES
 
 KEYS = (
     "n",

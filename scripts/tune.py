@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.app import open_retriever
 from bot.evaluation import Case, calibrate, load_cases, score
-from bot.retrieval.config import RetrievalConfig
+from bot.search.config import RetrievalConfig
 from bot.settings import load_settings
 
 

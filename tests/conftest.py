@@ -98,8 +98,8 @@ def kb() -> KnowledgeBase:
 @pytest.fixture(scope="session")
 def real_encoder(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """The real model exported to ONNX, once per session."""
-    from bot.embedder import DEFAULT_MODEL
-    from bot.encoders import prepare_encoder
+    from bot.search.embedder import DEFAULT_MODEL
+    from bot.search.encoders import prepare_encoder
 
     encoder = prepare_encoder(tmp_path_factory.mktemp("encoder"), DEFAULT_MODEL)
     assert encoder is not None
@@ -109,7 +109,7 @@ def real_encoder(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-u
 @pytest.fixture(scope="session")
 def real_embedder(real_encoder):  # type: ignore[no-untyped-def]
     """The real local model through its ONNX encoder, loaded once per session."""
-    from bot.embedder import DEFAULT_MODEL, shared_embedder
+    from bot.search.embedder import DEFAULT_MODEL, shared_embedder
 
     embedder = shared_embedder(DEFAULT_MODEL, real_encoder.path)
     embedder.load()
@@ -121,8 +121,8 @@ def real_index_dir(  # type: ignore[no-untyped-def]
     tmp_path_factory: pytest.TempPathFactory, kb, real_embedder, real_encoder
 ) -> Path:
     """The real knowledge base embedded with the real model, built once per session."""
-    from bot.embedder import DEFAULT_MODEL
-    from bot.indexing import build_index
+    from bot.search.embedder import DEFAULT_MODEL
+    from bot.search.indexing import build_index
 
     out = tmp_path_factory.mktemp("index")
     build_index(kb, real_embedder, out, DEFAULT_MODEL, encoder=real_encoder)
@@ -132,8 +132,8 @@ def real_index_dir(  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def real_retriever(kb, real_index_dir, real_embedder):  # type: ignore[no-untyped-def]
     """A hybrid retriever over the real knowledge base and model."""
-    from bot.index import load_index
-    from bot.retrieval.retriever import Retriever
+    from bot.search.index import load_index
+    from bot.search.retriever import Retriever
 
     index, _ = load_index(real_index_dir)
     return Retriever(kb, index, real_embedder)

@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 from conftest import make_entry
 
-from bot.index import VectorIndex
-from bot.indexing import index_texts
 from bot.knowledge.models import Entry, KnowledgeBase
-from bot.retrieval.batcher import AsyncSearcher
-from bot.retrieval.results import Status
-from bot.retrieval.retriever import Retriever
+from bot.search.batcher import AsyncSearcher
+from bot.search.index import VectorIndex
+from bot.search.indexing import index_texts
+from bot.search.results import Status
+from bot.search.retriever import Retriever
 
 
 def entry(entry_id: str, title: str, questions: tuple[str, ...]) -> Entry:

@@ -14,8 +14,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot import bert
-from bot.embedder import DEFAULT_MODEL, OnnxEmbedder, SentenceTransformerEmbedder, resolve_model
+from bot.search import bert
+from bot.search.embedder import (
+    DEFAULT_MODEL,
+    OnnxEmbedder,
+    SentenceTransformerEmbedder,
+    resolve_model,
+)
 
 TEXTS = [
     "hello",
@@ -55,7 +60,7 @@ def test_threads_can_share_the_encoder(real_embedder) -> None:  # type: ignore[n
 
 def test_answering_does_not_import_torch(real_encoder) -> None:  # type: ignore[no-untyped-def]
     code = (
-        "import sys; from pathlib import Path; from bot.embedder import make_embedder; "
+        "import sys; from pathlib import Path; from bot.search.embedder import make_embedder; "
         f"v = make_embedder({DEFAULT_MODEL!r}, Path(sys.argv[1]), 1).embed(['is this real']); "
         "print(v.shape, 'torch' in sys.modules, 'sentence_transformers' in sys.modules)"
     )
@@ -79,7 +84,7 @@ def test_other_model_folders_fall_back(tmp_path: Path) -> None:
     config = json.loads(pooling.read_text())
     config["pooling_mode_cls_token"] = True
     pooling.write_text(json.dumps(config))
-    assert not bert.supports(copy)  # CLS pooling is not what bot.bert computes
+    assert not bert.supports(copy)  # CLS pooling is not what bot.search.bert computes
     assert not bert.supports(tmp_path / "missing")
 
 

@@ -13,12 +13,12 @@ import pytest
 from conftest import copy_knowledge
 
 from bot.cli import main
-from bot.embedder import DEFAULT_MODEL
-from bot.index import read_meta
-from bot.indexing import build_index
+from bot.conversation.texts import DECLINED_PLAIN, EMPTY
 from bot.knowledge.loader import content_hash
 from bot.knowledge.models import Entry, KnowledgeBase
-from bot.replies import DECLINE_TEXT, EMPTY_TEXT
+from bot.search.embedder import DEFAULT_MODEL
+from bot.search.index import read_meta
+from bot.search.indexing import build_index
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
@@ -122,8 +122,8 @@ def test_ask_text_shows_the_answer_sections(
 def test_ask_text_declines_and_asks_for_words(
     real_env: KnowledgeBase, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert ask(capsys, OUT_OF_SCOPE) == (0, DECLINE_TEXT + "\n", "")
-    assert ask(capsys, " 🙂 ?! ") == (0, EMPTY_TEXT + "\n", "")
+    assert ask(capsys, OUT_OF_SCOPE) == (0, DECLINED_PLAIN + "\n", "")
+    assert ask(capsys, " 🙂 ?! ") == (0, EMPTY + "\n", "")
 
 
 def test_k_zero_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:

@@ -13,7 +13,7 @@ from bot.conversation.core import Conversation, ConversationConfig
 from bot.conversation.flood import FloodGuard, Verdict
 from bot.conversation.replies import Who
 from bot.knowledge.models import KnowledgeBase
-from bot.retrieval.results import Hit, SearchResult, Status
+from bot.search.results import Hit, SearchResult, Status
 
 WHO = Who(user_id=42, chat_id=42, first_name="Mei")
 

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from bot.cli import main
-from bot.index import read_meta
+from bot.search.index import read_meta
 from bot.settings import Settings, env_name
 
 ROOT = Path(__file__).resolve().parent.parent

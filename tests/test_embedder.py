@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from bot.embedder import SentenceTransformerEmbedder
 from bot.errors import ScamWiseError
+from bot.search.embedder import SentenceTransformerEmbedder
 
 
 class RecordingModel:

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from test_index import small_kb
 
-import bot.encoders
-from bot.embedder import DEFAULT_MODEL, resolve_model
-from bot.encoders import EncoderFile, prepare_encoder, source_fingerprint
+import bot.search.encoders
 from bot.errors import IndexCorruptError
-from bot.index import META_FILE, encoder_path, load_index, read_meta
-from bot.indexing import build_index
+from bot.search.embedder import DEFAULT_MODEL, resolve_model
+from bot.search.encoders import EncoderFile, prepare_encoder, source_fingerprint
+from bot.search.index import META_FILE, encoder_path, load_index, read_meta
+from bot.search.indexing import build_index
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,7 +29,7 @@ def exports(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
         dest.write_bytes(b"onnx from " + str(folder).encode())
         made.append(dest)
 
-    monkeypatch.setattr(bot.encoders, "export_encoder", fake_export)
+    monkeypatch.setattr(bot.search.encoders, "export_encoder", fake_export)
     return made
 
 
@@ -105,8 +105,8 @@ def test_a_missing_or_changed_encoder_file_is_reported(tmp_path: Path, fake_embe
 
 
 def test_a_broken_encoder_file_gives_a_clear_error(tmp_path: Path) -> None:
-    from bot.embedder import OnnxEmbedder
     from bot.errors import ScamWiseError
+    from bot.search.embedder import OnnxEmbedder
 
     broken = tmp_path / "encoder-3333333333333333.onnx"
     broken.write_bytes(b"not an onnx model")

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 from conftest import make_entry
 
-import bot.index
+import bot.search.index
 from bot.errors import IndexCorruptError, IndexMissingError, IndexStaleError
-from bot.index import META_FILE, IndexMeta, VectorIndex, check_fresh, load_index, read_meta
-from bot.indexing import build_index, index_texts
 from bot.knowledge.loader import content_hash
 from bot.knowledge.models import Entry, KnowledgeBase, Source
+from bot.search.index import META_FILE, IndexMeta, VectorIndex, check_fresh, load_index, read_meta
+from bot.search.indexing import build_index, index_texts
 
 ANSWER = " ".join(["This is a curated answer about a scam and what to do about it."] * 5)
 
@@ -145,7 +145,7 @@ def test_failed_faiss_write_keeps_previous_index(
         Path(path).write_bytes(b"half a faiss file")
         raise OSError("disk full")
 
-    monkeypatch.setattr(bot.index.faiss, "write_index", broken_write)
+    monkeypatch.setattr(bot.search.index.faiss, "write_index", broken_write)
     with pytest.raises(OSError, match="disk full"):
         build_index(changed, fake_embedder, out, "fake-model")
     monkeypatch.undo()
@@ -167,7 +167,7 @@ def test_failed_meta_replace_keeps_previous_index_and_next_save_is_clean(
             raise OSError("power cut")
         real_replace(src, dst)
 
-    monkeypatch.setattr(bot.index.os, "replace", replace_failing_for_meta)
+    monkeypatch.setattr(bot.search.index.os, "replace", replace_failing_for_meta)
     with pytest.raises(OSError, match="power cut"):
         build_index(changed, fake_embedder, out, "fake-model")
     monkeypatch.undo()

@@ -20,7 +20,7 @@ from bot.knowledge.models import KnowledgeBase
 from bot.quizzes.engine import QuizEngine
 from bot.quizzes.models import Quiz, QuizQuestion
 from bot.quizzes.qr import qr_png
-from bot.retrieval.results import SearchResult, Status
+from bot.search.results import SearchResult, Status
 from bot.storage import schema
 from bot.storage.store import Store
 

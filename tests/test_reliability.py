@@ -44,14 +44,14 @@ from telegram import Update
 from telegram.ext import TypeHandler
 
 from bot.conversation import texts
-from bot.embedder import DEFAULT_MODEL
-from bot.index import read_meta
-from bot.indexing import build_index
 from bot.knowledge.loader import content_hash
 from bot.knowledge.models import KnowledgeBase
 from bot.quizzes.loader import load_quizzes
 from bot.quizzes.models import Quiz
-from bot.retrieval.results import Status
+from bot.search.embedder import DEFAULT_MODEL
+from bot.search.index import read_meta
+from bot.search.indexing import build_index
+from bot.search.results import Status
 from bot.settings import Settings
 from bot.storage.store import StorageError
 from bot.telegram import build_application

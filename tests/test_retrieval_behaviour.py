@@ -7,13 +7,13 @@ from typing import Any
 import pytest
 from conftest import make_entry
 
-from bot.index import VectorIndex
-from bot.indexing import index_texts
 from bot.knowledge.models import Entry, KnowledgeBase
-from bot.retrieval.config import RetrievalConfig
-from bot.retrieval.query import MAX_QUERY_CHARS, clean_query
-from bot.retrieval.results import SearchResult, Status
-from bot.retrieval.retriever import Retriever
+from bot.search.config import RetrievalConfig
+from bot.search.index import VectorIndex
+from bot.search.indexing import index_texts
+from bot.search.query import MAX_QUERY_CHARS, clean_query
+from bot.search.results import SearchResult, Status
+from bot.search.retriever import Retriever
 
 TASK_QUERY = "they pay me to like videos but now i must top up to unlock my commission"
 UNRELATED = "can you help me with my algebra homework"

@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 from conftest import copy_knowledge
 
-from bot.embedder import DEFAULT_MODEL
-from bot.index import META_FILE, load_index
-from bot.indexing import build_index, index_texts
 from bot.knowledge.loader import content_hash
 from bot.knowledge.models import KnowledgeBase
-from bot.retrieval.config import DEFAULT_THRESHOLDS
+from bot.search.config import DEFAULT_THRESHOLDS
+from bot.search.embedder import DEFAULT_MODEL
+from bot.search.index import META_FILE, load_index
+from bot.search.indexing import build_index, index_texts
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"

@@ -18,9 +18,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.embedder import DEFAULT_MODEL
-from bot.indexing import build_index
 from bot.knowledge.models import KnowledgeBase
+from bot.search.embedder import DEFAULT_MODEL
+from bot.search.indexing import build_index
 from tests.conftest import FakeEmbedder
 from tests.telegram_harness import (
     BOT_USERNAME,

@@ -19,7 +19,7 @@ from bot.conversation.flood import FloodGuard, Verdict
 from bot.conversation.quiz_flow import QUIZ_COMMANDS, QUIZ_VERBS, QuizFlow
 from bot.conversation.replies import Article, Outcome, QuizPlan, Reply, Who
 from bot.knowledge.models import TOPICS, Entry, KnowledgeBase
-from bot.retrieval.results import SearchResult, Status
+from bot.search.results import SearchResult, Status
 
 if TYPE_CHECKING:
     from bot.quizzes.engine import QuizEngine

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.search.results import Status
+
 TOPIC_LABELS: dict[str, str] = {
     "jobs": "💼 Fake job offers",
     "crypto": "🪙 Crypto and investment",
@@ -45,6 +47,12 @@ DECLINED = (
 )
 REPORT_POINTER = "Lost money or worried right now? Send /report for what to do and who to call."
 EMPTY = "Send me your question in words, for example: is a job that pays to like videos real?"
+# The one-shot `python -m bot ask` has no topic buttons to point at.
+DECLINED_PLAIN = (
+    "Sorry, I don't have a good answer for that. I know about fake job offers, crypto and "
+    "investment scams, AI tricks such as deepfakes, and what to do if something feels off. "
+    "Try asking about one of those."
+)
 DID_YOU_MEAN = "I found two answers that could fit. Did you mean:"
 UNSUPPORTED = (
     "I can only read text. Type your question, or copy the message you received and paste it "
@@ -107,3 +115,8 @@ CLASSES_NONE = "You haven't created any classes yet. Send /newclass followed by 
 GROUP_QUIZ_INTRO = "🧠 {title}: {count} questions coming up as quiz polls. Tap your answer!"
 LEADERBOARD_TITLE = "🏆 Quiz results"
 LEADERBOARD_NOBODY = "Nobody answered this time. Try another quiz with /quiz!"
+
+
+def decline_text(status: Status) -> str:
+    """What `python -m bot ask` says when a search found nothing to answer with."""
+    return EMPTY if status is Status.EMPTY else DECLINED_PLAIN

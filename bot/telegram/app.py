@@ -17,8 +17,8 @@ from telegram.request import BaseRequest
 
 from bot.app import open_services
 from bot.conversation import texts
-from bot.embedder import Embedder
 from bot.errors import SettingsError
+from bot.search.embedder import Embedder
 from bot.settings import Settings, load_settings
 from bot.telegram.group_quiz import GROUP_QUIZZES, GroupQuizzes
 from bot.telegram.handlers import SERVICES, add_handlers

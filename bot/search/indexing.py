@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.embedder import Embedder
-from bot.encoders import EncoderFile, place_encoder
-from bot.index import EncoderRecord, IndexMeta, VectorIndex
 from bot.knowledge.loader import content_hash
 from bot.knowledge.models import KnowledgeBase
+from bot.search.embedder import Embedder
+from bot.search.encoders import EncoderFile, place_encoder
+from bot.search.index import EncoderRecord, IndexMeta, VectorIndex
 
 BATCH = 64
 

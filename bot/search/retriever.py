@@ -6,13 +6,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from bot.embedder import Embedder
-from bot.index import VectorIndex
 from bot.knowledge.models import KnowledgeBase
-from bot.retrieval.config import RetrievalConfig
-from bot.retrieval.lexical import LexicalScorer
-from bot.retrieval.query import MAX_QUERY_CHARS, clean_query
-from bot.retrieval.results import Hit, SearchResult, Status
+from bot.search.config import RetrievalConfig
+from bot.search.embedder import Embedder
+from bot.search.index import VectorIndex
+from bot.search.lexical import LexicalScorer
+from bot.search.query import MAX_QUERY_CHARS, clean_query
+from bot.search.results import Hit, SearchResult, Status
 
 
 class Retriever:

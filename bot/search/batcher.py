@@ -12,8 +12,8 @@ import asyncio
 import dataclasses
 from concurrent.futures import ThreadPoolExecutor
 
-from bot.retrieval.results import SearchResult
-from bot.retrieval.retriever import Retriever
+from bot.search.results import SearchResult
+from bot.search.retriever import Retriever
 
 _Item = tuple[str, int, "asyncio.Future[SearchResult]"]
 

@@ -13,11 +13,11 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot import bert
-from bot.embedder import resolve_model
 from bot.errors import ScamWiseError
-from bot.index import read_meta, sha256_file
-from bot.onnx_export import EXPORT_VERSION, export_encoder
+from bot.search import bert
+from bot.search.embedder import resolve_model
+from bot.search.index import read_meta, sha256_file
+from bot.search.onnx_export import EXPORT_VERSION, export_encoder
 
 # The files of a model folder an export depends on.
 _SOURCE_FILES = (

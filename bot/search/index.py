@@ -3,7 +3,7 @@
 The index takes vectors and payloads (the entry id of each vector), never a model. On disk a
 build is two files: `vectors-<stamp>.faiss` (written with `faiss.write_index`) and `meta.json`,
 which names that file, and the ONNX encoder file the vectors were made with, if any
-(`bot.encoders`). `meta.json` is replaced last with `os.replace`, so it is the commit
+(`bot.search.encoders`). `meta.json` is replaced last with `os.replace`, so it is the commit
 point: an interrupted build leaves the previous meta and its vectors in place and usable.
 """
 

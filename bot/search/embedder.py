@@ -135,7 +135,7 @@ class SentenceTransformerEmbedder:
 
 
 class OnnxEmbedder:
-    """A BERT model folder's ONNX export (`bot.encoders`) run by ONNX Runtime (`bot.bert`).
+    """A BERT folder's ONNX export (`bot.search.encoders`) run by ONNX Runtime (`bot.search.bert`).
 
     No torch import, and no thread of its own: ONNX Runtime runs a session from several threads
     at once, each call on `threads` cores. The search batcher's workers call it side by side.
@@ -163,7 +163,7 @@ class OnnxEmbedder:
             return self._model
 
     def _load(self) -> Any:
-        from bot import bert
+        from bot.search import bert
 
         folder = Path(resolve_model(self.name))
         if not bert.supports(folder):

@@ -3,7 +3,7 @@
 sentence-transformers imports torch, transformers, scikit-learn and SciPy, which costs about
 ten seconds before the first answer and half a gigabyte of memory. For the common case (a BERT
 model with mean pooling, as all-MiniLM-L6-v2) the index build exports the model to one ONNX
-file (`bot.onnx_export`), and this module runs it with the model's own `tokenizer.json`.
+file (`bot.search.onnx_export`), and this module runs it with the model's own `tokenizer.json`.
 `tests/test_bert.py` checks that the float32 export gives sentence-transformers' vectors.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.onnx_export import INPUT_NAMES
+from bot.search.onnx_export import INPUT_NAMES
 
 # Padded tokens per forward pass: bounds memory (attention grows with length squared).
 TOKEN_BUDGET = 2048
@@ -62,7 +62,7 @@ def supports(folder: Path) -> bool:
 
 
 class BertSentenceEncoder:
-    """Tokenise, run the exported ONNX encoder (`bot.onnx_export`) in length-matched passes."""
+    """Tokenise and run the ONNX export (`bot.search.onnx_export`) in length-matched passes."""
 
     def __init__(self, folder: Path, onnx_file: Path, num_threads: int) -> None:
         import onnxruntime

@@ -1,0 +1,1 @@
+"""Semantic and lexical search over the knowledge base: encoders, the vector index, retrieval."""
