@@ -385,3 +385,28 @@ def test_real_knowledge_folder_validates() -> None:
     kb = load_knowledge(directory)
     assert kb.entries and kb.sources
     assert all(source in kb.sources for entry in kb.entries for source in entry.sources)
+
+
+def test_short_answer_and_examples_load(tmp_path: Path) -> None:
+    extra = (
+        "  short: A job that makes you pay to earn is a scam. Stop paying.\n"
+        "  examples:\n"
+        "    - Hi dear, like 3 videos and earn 150 today!\n"
+        "    - Top up 500 to unlock your commission.\n"
+    )
+    kb = load_knowledge(make_kb(tmp_path, {"jobs.yaml": ENTRY + extra}))
+    entry = kb.entries[0]
+    assert entry.short == "A job that makes you pay to earn is a scam. Stop paying."
+    assert entry.examples[1] == "Top up 500 to unlock your commission."
+
+
+def test_short_answer_over_the_word_limit(tmp_path: Path) -> None:
+    text = ENTRY + "  short: " + " ".join(["word"] * 51) + "\n"
+    problem = only(problems_of(make_kb(tmp_path, {"jobs.yaml": text})), "short")
+    assert problem.line == 17 and "51 words" in problem.message
+
+
+def test_repeated_example_is_reported(tmp_path: Path) -> None:
+    text = ENTRY + "  examples:\n    - Send 1 coin, get 2 back\n    - Send 1 coin, get 2 back\n"
+    problem = only(problems_of(make_kb(tmp_path, {"jobs.yaml": text})), "examples[1]")
+    assert problem.line == 19 and "listed twice" in problem.message

@@ -54,6 +54,10 @@ class Entry:
     sources: tuple[str, ...]
     tags: tuple[str, ...] = ()
     related: tuple[str, ...] = ()
+    # A phone-sized answer: what it is and the one thing to do now.
+    short: str = ""
+    # Messages as scammers write them; the message checker matches pasted messages on these.
+    examples: tuple[str, ...] = ()
     zh: Translation | None = None
     file: str = ""
     line: int = 0

@@ -13,12 +13,13 @@ from bot.knowledge.yaml_lines import FieldChecker, YamlDoc, fold, suggest, top_l
 SOURCE_KEYS = ("id", "title", "publisher", "date", "url", "notes")
 ENTRY_KEYS = (
     "id", "topic", "title", "questions", "answer", "red_flags", "what_to_do", "sources",
-    "tags", "related", "zh",
+    "tags", "related", "short", "examples", "zh",
 )  # fmt: skip
 ZH_KEYS = ("title", "answer", "red_flags", "what_to_do")
 MIN_QUESTIONS = 4
 MIN_ANSWER_WORDS = 40
 MAX_ANSWER_WORDS = 180
+MAX_SHORT_WORDS = 50
 DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 HTML_TAG_RE = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(\s[^<>]*)?/?>")
 _DATE_FORMATS = {4: "%Y", 7: "%Y-%m", 10: "%Y-%m-%d"}
@@ -150,6 +151,26 @@ def _answer(checker: FieldChecker) -> str | None:
     return answer
 
 
+def _short(checker: FieldChecker) -> str | None:
+    """The optional short answer: plain text of at most MAX_SHORT_WORDS words."""
+    short = checker.text("short", required=False)
+    if short is None:
+        return None
+    words = len(short.split())
+    if words > MAX_SHORT_WORDS:
+        checker.report("short", f"has {words} words; it must have at most {MAX_SHORT_WORDS}")
+    _plain_text(checker, "short")
+    return short
+
+
+def _examples(checker: FieldChecker) -> tuple[str, ...]:
+    """Optional example scam messages, each worded differently."""
+    examples = checker.text_list("examples", required=False) or ()
+    _no_repeats(checker, "examples")
+    _plain_text(checker, "examples")
+    return examples
+
+
 def _questions(checker: FieldChecker) -> tuple[str, ...]:
     """At least MIN_QUESTIONS example questions, each worded differently."""
     questions = checker.text_list("questions", min_items=MIN_QUESTIONS) or ()
@@ -219,6 +240,8 @@ def _entry(checker: FieldChecker) -> Entry:
         sources=sources or (),
         tags=tags or (),
         related=related or (),
+        short=_short(checker) or "",
+        examples=_examples(checker),
         zh=_translation(checker),
         file=checker.file,
         line=checker.mapping.line,
