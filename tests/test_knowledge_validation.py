@@ -263,12 +263,11 @@ def test_bad_kebab_id(tmp_path: Path) -> None:
     assert (problem.line, problem.file) == (1, FILE) and "kebab-case" in problem.message
 
 
-def test_red_flags_and_sources_may_be_empty_only_for_non_scam_topics(tmp_path: Path) -> None:
+def test_red_flags_may_be_empty_only_for_non_scam_topics(tmp_path: Path) -> None:
     text = ENTRY.replace("  red_flags:\n    - You must pay before you can earn.\n", "")
     text = text.replace("  sources:\n    - src-one\n", "  sources: []\n")
     problems = problems_of(make_kb(tmp_path, {"jobs.yaml": text}))
-    assert only(problems, "red_flags").line == 1
-    assert only(problems, "sources").line == 13
+    assert [(p.field, p.line) for p in problems] == [("red_flags", 1)]
     about = tmp_path / "about"
     about.mkdir()
     kb = load_knowledge(
@@ -277,10 +276,19 @@ def test_red_flags_and_sources_may_be_empty_only_for_non_scam_topics(tmp_path: P
     assert kb.entries[0].red_flags == () and kb.entries[0].sources == ()
     help_dir = tmp_path / "help"
     help_dir.mkdir()
-    problems = problems_of(
-        make_kb(help_dir, {"h.yaml": text.replace("topic: jobs", "topic: help")})
-    )
-    assert [p.field for p in problems] == ["sources"]
+    kb = load_knowledge(make_kb(help_dir, {"h.yaml": text.replace("topic: jobs", "topic: help")}))
+    assert kb.entries[0].sources == ()
+
+
+def test_sources_may_be_an_empty_list_but_not_left_out(tmp_path: Path) -> None:
+    """General advice cites nothing (`sources: []`); leaving the key out is still an error."""
+    empty = ENTRY.replace("  sources:\n    - src-one\n", "  sources: []\n")
+    assert load_knowledge(make_kb(tmp_path, {"jobs.yaml": empty})).entries[0].sources == ()
+    missing = tmp_path / "missing"
+    missing.mkdir()
+    text = ENTRY.replace("  sources:\n    - src-one\n", "")
+    problem = only(problems_of(make_kb(missing, {"jobs.yaml": text})), "sources")
+    assert problem.line == 1 and "missing" in problem.message
 
 
 def test_duplicate_key_in_one_mapping(tmp_path: Path) -> None:
