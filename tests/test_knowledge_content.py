@@ -116,8 +116,11 @@ def test_question_sets_cover_every_entry(
     for case in cases:
         if case["expect"] is not None:
             counts[case["expect"]] += 1  # KeyError: unknown id
+    # The held-out set was written once for the coverage entries and is never edited to follow
+    # the knowledge base; entries added later are covered by the dev set only.
+    required = set(counts) if path == DEV_SET else {i for i, _ in _coverage()}
     floor = 4 if path == DEV_SET else 1
-    assert {i: n for i, n in counts.items() if n < floor} == {}
+    assert {i: n for i, n in counts.items() if i in required and n < floor} == {}
 
 
 def test_question_sets_never_repeat_example_questions(kb: KnowledgeBase) -> None:

@@ -38,6 +38,7 @@ FIGURE_RE = re.compile(
     rf"|(?:{_NUMBER})(?:\s[A-Za-z-]+){{0,3}}?\s(?:cases|reports|victims|arrests|defendants"
     r"|suspects|people|offenders)\b"
 )
+MIN_EXAMPLES = 4  # example scam messages per scam entry, for the message checker
 DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 HTML_TAG_RE = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(\s[^<>]*)?/?>")
 _DATE_FORMATS = {4: "%Y", 7: "%Y-%m", 10: "%Y-%m-%d"}
@@ -188,9 +189,15 @@ def _short(checker: FieldChecker) -> str | None:
     return short
 
 
-def _examples(checker: FieldChecker) -> tuple[str, ...]:
-    """Optional example scam messages, each worded differently."""
-    examples = checker.text_list("examples", required=False) or ()
+def _examples(checker: FieldChecker, scam: bool) -> tuple[str, ...]:
+    """Example scam messages, each listed once: at least MIN_EXAMPLES in a scam entry."""
+    if scam and not checker.has("examples"):
+        message = f"missing required field; a scam entry needs at least {MIN_EXAMPLES} examples"
+        checker.report("examples", message)
+        return ()
+    examples = (
+        checker.text_list("examples", required=False, min_items=MIN_EXAMPLES if scam else 0) or ()
+    )
     _no_repeats(checker, "examples")
     _plain_text(checker, "examples")
     return examples
@@ -266,7 +273,7 @@ def _entry(checker: FieldChecker) -> Entry:
         tags=tags or (),
         related=related or (),
         short=_short(checker) or "",
-        examples=_examples(checker),
+        examples=_examples(checker, scam=not relaxed),
         zh=_translation(checker),
         file=checker.file,
         line=checker.mapping.line,
