@@ -48,6 +48,7 @@ ENTRY = """\
     - Stop paying and keep the chat records.
   sources:
     - src-one
+  short: A job that makes you pay to earn is a scam. Stop paying.
 """.replace("ANSWER", ANSWER)
 
 FILE = "kb/entries/jobs.yaml"
@@ -89,7 +90,7 @@ def test_valid_folder_loads_with_entry_fields(tmp_path: Path) -> None:
     assert [e.id for e in kb.entries] == ["task-scam", "other-scam"]
     entry = kb.entries[0]
     assert (entry.file, entry.line) == (FILE, 1)
-    assert kb.entries[1].line == 18
+    assert kb.entries[1].line == 19
     assert entry.topic == "jobs" and entry.title == "Task scams"
     assert entry.questions[0] == "What is a task scam?" and len(entry.questions) == 4
     assert isinstance(entry.questions, tuple) and isinstance(entry.sources, tuple)
@@ -175,7 +176,7 @@ def test_entry_file_must_be_a_list(tmp_path: Path) -> None:
 
 def test_item_that_is_not_a_mapping(tmp_path: Path) -> None:
     problems = problems_of(make_kb(tmp_path, {"jobs.yaml": ENTRY + "- just text\n"}))
-    assert len(problems) == 1 and problems[0].line == 17
+    assert len(problems) == 1 and problems[0].line == 18
     assert "expected a mapping" in problems[0].message
 
 
@@ -389,7 +390,6 @@ def test_real_knowledge_folder_validates() -> None:
 
 def test_short_answer_and_examples_load(tmp_path: Path) -> None:
     extra = (
-        "  short: A job that makes you pay to earn is a scam. Stop paying.\n"
         "  examples:\n"
         "    - Hi dear, like 3 videos and earn 150 today!\n"
         "    - Top up 500 to unlock your commission.\n"
@@ -401,12 +401,19 @@ def test_short_answer_and_examples_load(tmp_path: Path) -> None:
 
 
 def test_short_answer_over_the_word_limit(tmp_path: Path) -> None:
-    text = ENTRY + "  short: " + " ".join(["word"] * 51) + "\n"
+    short = "  short: A job that makes you pay to earn is a scam. Stop paying.\n"
+    text = ENTRY.replace(short, "  short: " + " ".join(["word"] * 51) + "\n")
     problem = only(problems_of(make_kb(tmp_path, {"jobs.yaml": text})), "short")
-    assert problem.line == 17 and "51 words" in problem.message
+    assert (problem.file, problem.line) == (FILE, 17) and "51 words" in problem.message
+
+
+def test_short_answer_is_required(tmp_path: Path) -> None:
+    short = "  short: A job that makes you pay to earn is a scam. Stop paying.\n"
+    problem = only(jobs(tmp_path, short, ""), "short")
+    assert (problem.file, problem.line, problem.message) == (FILE, 1, "missing required field")
 
 
 def test_repeated_example_is_reported(tmp_path: Path) -> None:
     text = ENTRY + "  examples:\n    - Send 1 coin, get 2 back\n    - Send 1 coin, get 2 back\n"
     problem = only(problems_of(make_kb(tmp_path, {"jobs.yaml": text})), "examples[1]")
-    assert problem.line == 19 and "listed twice" in problem.message
+    assert problem.line == 20 and "listed twice" in problem.message

@@ -64,6 +64,7 @@ BROKEN_ENTRY = """\
   what_to_do:
     - Ask a question.
   sources: []
+  short: A second entry, here only to break the rules.
 """
 
 
