@@ -472,3 +472,17 @@ def test_format_unanswered_aligns_columns_and_cuts_questions() -> None:
 
 def test_format_unanswered_with_no_rows() -> None:
     assert format_unanswered([]) == "No unanswered questions recorded."
+
+
+# --- user regions ---------------------------------------------------------------------------
+
+
+async def test_region_is_stored_replaced_and_forgotten(store: Store) -> None:
+    big_id = 9_000_000_001
+    assert await store.get_region(big_id) is None
+    await store.set_region(big_id, "uk")
+    await store.set_region(7, "hk")
+    await store.set_region(big_id, "au")  # a second choice replaces the first
+    assert (await store.get_region(big_id), await store.get_region(7)) == ("au", "hk")
+    assert await store.forget_user(big_id) == 1
+    assert (await store.get_region(big_id), await store.get_region(7)) == (None, "hk")
