@@ -130,6 +130,8 @@ async def open_services(settings: Settings, embedder: Embedder | None = None) ->
     )
     engine = QuizEngine(quizzes, store)
     conversation = Conversation(retriever.kb, searcher.search, store, config, quizzes=engine)
+    if settings.bot_username:
+        conversation.bot_username = settings.bot_username
     return Services(settings, retriever, searcher, store, conversation, embedder)
 
 

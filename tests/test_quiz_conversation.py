@@ -64,7 +64,8 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 
 @pytest.fixture
 def conversation(kb: KnowledgeBase, store: Store) -> Conversation:
-    return Conversation(kb, declined, store, quizzes=QuizEngine({"demo": DEMO}, store))
+    engine = QuizEngine({"demo": DEMO}, store)
+    return Conversation(kb, declined, store, quizzes=engine, bot_username="ScamWiseBot")
 
 
 def actions(reply: Reply) -> list[str]:
@@ -145,7 +146,7 @@ async def test_the_console_takes_a_quiz_with_numbers(conversation: Conversation)
 
 async def test_quiz_command_lists_and_starts(conversation: Conversation) -> None:
     [listing] = await conversation.on_command(MEI, "quiz")
-    assert listing.plain_text() == f"{texts.QUIZ_PICK}\n\nDemo quiz\nA demo."
+    assert listing.plain_text() == f"{texts.QUIZ_PICK}\n\nDemo quiz\nA demo.\nid: demo"
     assert actions(listing) == ["qs:demo"]
     [started] = await conversation.on_command(MEI, "quiz", "demo")
     assert started.plain_text().startswith("🧠 Demo quiz · 1/3")
@@ -390,3 +391,16 @@ def test_the_quiz_core_never_imports_telegram() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
     assert proc.returncode == 0, proc.stderr
+
+
+async def test_the_console_quiz_goes_on_after_learn_more(conversation: Conversation, kb) -> None:
+    chat = ConsoleChat(conversation, MEI)
+    await chat.handle("/start quiz-demo")
+    [verdict] = await chat.handle("2")
+    assert verdict.endswith("  [1] 📖 Learn more\n  [2] Next ▶")
+    entry, earlier = await chat.handle("1")
+    assert entry.startswith(kb.get("task-scam").title)
+    next_number = earlier.splitlines()[-1].split("]")[0].strip(" [")
+    assert earlier.splitlines()[-1] == f"  [{next_number}] Next ▶"
+    [question_two] = await chat.handle(next_number)
+    assert question_two.startswith("🧠 Demo quiz · 2/3")
