@@ -238,7 +238,7 @@ async def test_forgetme_needs_confirmation(conversation, store) -> None:
     assert store.forgotten == [] and cancelled.replies[0].plain_text() == texts.FORGET_CANCELLED
     done = await conversation.on_button(WHO, "fg:yes")
     assert store.forgotten == [42]
-    assert done.replies[0].plain_text() == texts.FORGET_DONE.format(count=3)
+    assert done.replies[0].plain_text() == texts.FORGET_DONE.format(records="3 records")
 
 
 async def test_tip_is_a_real_red_flag(conversation: Conversation, kb) -> None:
@@ -456,3 +456,9 @@ async def test_groups_and_inline_get_the_short_answer_and_a_deep_link(
     text = "".join(s.text for s in article.text)
     assert entry.short in text and entry.answer not in text
     assert "https://t.me/RealScamWiseBot?start=topic-task-scam" in text
+
+
+def test_plurals() -> None:
+    assert texts.plural(1, "record") == "1 record" and texts.plural(3, "record") == "3 records"
+    assert texts.plural(0, "question") == "0 questions"
+    assert texts.FORGET_DONE.format(records=texts.plural(1, "record")).endswith("(1 record).")

@@ -251,6 +251,9 @@ async def test_classes_through_the_conversation(conversation: Conversation) -> N
     assert results.image is not None and results.image.png.startswith(PNG_SIGNATURE)
     [refused] = await conversation.on_command(LI, "results", code)
     assert refused.plain_text() == texts.RESULTS_NOT_ALLOWED and refused.image is None
+    [unknown] = await conversation.on_command(TEACHER, "results", "Zz9Zz9Zz")
+    assert unknown.plain_text() == refused.plain_text()  # unknown and not-yours read the same
+    assert "No class of yours has that code" in unknown.plain_text()
     [usage] = await conversation.on_command(TEACHER, "results")
     assert usage.plain_text() == texts.RESULTS_USAGE
 
@@ -312,7 +315,9 @@ async def test_group_quiz_plan_votes_and_leaderboard(conversation: Conversation)
     assert isinstance(unknown, Reply)
     plan = await conversation.group_quiz_plan(group, "demo")
     assert isinstance(plan, QuizPlan)
-    assert plan.intro.plain_text() == texts.GROUP_QUIZ_INTRO.format(title="Demo quiz", count=3)
+    assert plan.intro.plain_text() == texts.GROUP_QUIZ_INTRO.format(
+        title="Demo quiz", questions="3 questions"
+    )
     assert plan.polls[0] == PollSpec(
         "1/3. Question 1?", DEMO.questions[0].options, 1, "Because 1."
     )
@@ -370,7 +375,7 @@ async def test_forgetme_deletes_quiz_data(conversation: Conversation, store: Sto
     assert before == {"attempts": 1, "answers": 2, "classes": 1, "votes": 1, "all answers": 4}
     await conversation.on_command(MEI, "forgetme")
     outcome = await conversation.on_button(MEI, "fg:yes")
-    assert outcome.replies[0].plain_text() == texts.FORGET_DONE.format(count=3)
+    assert outcome.replies[0].plain_text() == texts.FORGET_DONE.format(records="3 records")
     after = await counts(store, MEI.user_id)
     assert after == {"attempts": 0, "answers": 0, "classes": 0, "votes": 0, "all answers": 2}
     assert await counts(store, LI.user_id) == {

@@ -270,7 +270,7 @@ async def test_forgetme_confirmed_deletes(tg: BotUnderTest) -> None:
     assert callback_data(ask) == ["fg:yes", "fg:no"]
     _, done = await tg.press(ask, "fg:yes")
     assert done.method == "editMessageText"
-    assert html.unescape(done.params["text"]) == texts.FORGET_DONE.format(count=0)
+    assert html.unescape(done.params["text"]) == texts.FORGET_DONE.format(records="0 records")
 
 
 async def test_reload_for_admins_only(tg: BotUnderTest) -> None:

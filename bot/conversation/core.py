@@ -240,7 +240,13 @@ class Conversation:
             return Outcome([views.text_reply(texts.FORGET_CANCELLED, edit=True)])
         count = await self.store.forget_user(who.user_id)
         self.help.memory.forget(who.user_id)
-        return Outcome([views.text_reply(texts.FORGET_DONE.format(count=count), edit=True)])
+        return Outcome(
+            [
+                views.text_reply(
+                    texts.FORGET_DONE.format(records=texts.plural(count, "record")), edit=True
+                )
+            ]
+        )
 
     # --- group quizzes (the Telegram adapter posts the polls) --------------------------------
 

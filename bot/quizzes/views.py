@@ -220,7 +220,9 @@ def poll_specs(quiz: Quiz) -> tuple[PollSpec, ...]:
 
 def group_intro_reply(quiz: Quiz) -> Reply:
     """The message posted before a group quiz's polls."""
-    intro = texts.GROUP_QUIZ_INTRO.format(title=quiz.title, count=len(quiz.questions))
+    intro = texts.GROUP_QUIZ_INTRO.format(
+        title=quiz.title, questions=texts.plural(len(quiz.questions), "question")
+    )
     return Reply((bold(intro),))
 
 
