@@ -32,8 +32,8 @@ class KnowledgeError(ScamWiseError):
         self.problems = list(problems)
         lines = "\n".join(f"  {p}" for p in self.problems)
         count = len(self.problems)
-        problems = f"{count} problem" if count == 1 else f"{count} problems"
-        super().__init__(f"{problems} in the knowledge files:\n{lines}")
+        counted = f"{count} problem" if count == 1 else f"{count} problems"
+        super().__init__(f"{counted} in the knowledge files:\n{lines}")
 
 
 class IndexMissingError(ScamWiseError):
