@@ -475,3 +475,31 @@ async def test_sighup_reloads(tg: BotUnderTest, monkeypatch: pytest.MonkeyPatch)
     await runner.with_sighup_reload(None)(tg.app)
     assert installed == [signal.SIGHUP]
     assert (await runner.sighup_reload(tg.app)).startswith("Reloaded")
+
+
+# --- short answers, sections and regions (issue 13) ----------------------------------------
+
+
+async def test_group_answer_is_short_with_a_deep_link(tg: BotUnderTest, kb: KnowledgeBase) -> None:
+    call = only(await tg.send(tg.updates.mention(DEEPFAKE_QUESTION)))
+    entry = kb.get("deepfake-video-call")
+    assert html.escape(entry.short, quote=False) in call.params["text"]
+    assert html.escape(entry.answer, quote=False) not in call.params["text"]
+    [[button]] = keyboard_data(call)
+    assert button["url"] == "https://t.me/ScamWiseTestBot?start=topic-deepfake-video-call"
+
+
+async def test_sections_edit_the_message_and_the_region_is_kept(
+    tg: BotUnderTest, kb: KnowledgeBase
+) -> None:
+    answer = only(await tg.send(tg.updates.text(TASK_QUESTION)))
+    _, edited = await tg.press(answer, "v:do:task-scam")
+    assert edited.method == "editMessageText" and "Where do you live" in edited.params["text"]
+    assert all(len(d.encode()) <= 64 for d in callback_data(edited))
+    toast, chosen = await tg.press(edited, "rs:au:task-scam")
+    assert "Australia" in toast.params["text"] and chosen.method == "editMessageText"
+    assert "Scamwatch" in chosen.params["text"] and "(to report)" in chosen.params["text"]
+    report = only(await tg.send(tg.updates.command("region")))
+    assert report.params["text"].startswith("📍 Where do you live")
+    hotlines = only(await tg.send(tg.updates.command("report")))
+    assert "Australia" in hotlines.params["text"] and "000." in hotlines.params["text"]

@@ -26,6 +26,7 @@ HELP_LINES: tuple[tuple[str, str], ...] = (
     ("/topics", "browse everything I know, topic by topic"),
     ("/tips", "a random red flag to remember"),
     ("/report", "what to do now and who to call, by region"),
+    ("/region", "choose your region, for its hotlines"),
     ("/privacy", "what I store and for how long"),
     ("/quiz", "test yourself: can you spot the scam?"),
     ("/newclass", "<quiz id>: a quiz link and QR code for your class"),
