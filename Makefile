@@ -2,9 +2,15 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-# The CPU build of PyTorch; installed before anything else so that no requirement pulls the
-# several-GB CUDA wheels.
-TORCH_SPEC ?= torch==2.13.0
+# PyTorch is only needed to build the index (it exports the model to ONNX and embeds with it);
+# the bot answers with ONNX Runtime. Its CPU build is installed before anything else, so that
+# no requirement pulls the several-GB CUDA wheels: from PyTorch's CPU wheel index where it can
+# be reached, otherwise from the package index (the `+cpu` build, or on macOS, where PyPI's
+# wheel is the CPU build, the plain one). A CUDA package (nvidia-*) in the venv stops the
+# install with an error.
+TORCH_VERSION ?= 2.13.0
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
+PIP_QUICK := --quiet --timeout 20 --retries 1
 
 .PHONY: run test install install-dev index check eval lint clean
 
@@ -12,7 +18,12 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.torch: | $(PY)
-	$(PY) -m pip install --quiet "$(TORCH_SPEC)"
+	$(PY) -m pip install $(PIP_QUICK) --index-url $(TORCH_CPU_INDEX) "torch==$(TORCH_VERSION)" \
+	|| $(PY) -m pip install --quiet "torch==$(TORCH_VERSION)+cpu" \
+	|| { [ "$$(uname -s)" = Darwin ] && $(PY) -m pip install --quiet "torch==$(TORCH_VERSION)"; }
+	@if $(PY) -m pip list 2>/dev/null | grep -qi '^nvidia-'; then \
+		echo "error: CUDA packages (nvidia-*) are in $(VENV); remove it and run make again" >&2; \
+		exit 1; fi
 	touch $@
 
 $(VENV)/.installed: pyproject.toml $(VENV)/.torch

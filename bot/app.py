@@ -19,7 +19,7 @@ from bot.quizzes.models import Quiz
 from bot.search.batcher import AsyncSearcher
 from bot.search.config import RetrievalConfig
 from bot.search.embedder import Embedder, shared_embedder
-from bot.search.index import check_fresh, encoder_path, load_index
+from bot.search.index import REBUILD, check_fresh, encoder_path, load_index
 from bot.search.retriever import Retriever
 from bot.settings import Settings
 from bot.storage.store import Store
@@ -61,7 +61,7 @@ def open_retriever(
     except ValueError as exc:  # meta.json names entries that are not in the knowledge base
         raise IndexCorruptError(
             f"the index in {settings.index_path} does not fit the knowledge base ({exc}): "
-            "run `python scripts/build_index.py` to rebuild it"
+            f"{REBUILD}"
         ) from exc
 
 
@@ -131,6 +131,8 @@ async def open_services(settings: Settings, embedder: Embedder | None = None) ->
     )
     engine = QuizEngine(quizzes, store)
     conversation = Conversation(retriever.kb, searcher.search, store, config, quizzes=engine)
+    if settings.bot_username:
+        conversation.bot_username = settings.bot_username
     return Services(settings, retriever, searcher, store, conversation, embedder)
 
 

@@ -116,7 +116,7 @@ def _cmd_chat(args: argparse.Namespace) -> int:
     """The bot's conversation in the terminal."""
     from bot.settings import load_settings
 
-    return asyncio.run(_console(load_settings()))
+    return console_chat(load_settings())
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -126,7 +126,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     settings = load_settings()
     if settings.bot_token() is None:
         print(CONNECT_HINT)
-        return asyncio.run(_console(settings))
+        return console_chat(settings)
     from bot.telegram.runner import run_telegram
 
     run_telegram(settings)
@@ -139,16 +139,32 @@ CONNECT_HINT = (
 )
 
 
+GOODBYE = "Bye! Stay safe, and come back whenever a message looks odd."
+
+
+def console_chat(settings: Any) -> int:
+    """The terminal chat; Ctrl-C quits at once with a goodbye and exit code 0."""
+    from bot.terminal import own_foreground
+
+    with own_foreground():
+        try:
+            return asyncio.run(_console(settings))
+        except KeyboardInterrupt:
+            print(f"\n{GOODBYE}")
+            return 0
+
+
 async def _console(settings: Any) -> int:
     from bot.app import open_services
-    from bot.console import ConsoleChat, read_stdin, run_console
+    from bot.console import ConsoleChat, run_console
+    from bot.terminal import read_line
 
     services = await open_services(settings)
     try:
         print(
             "ScamWise: ask me about fake jobs, crypto or AI scams. /help for more, quit to leave."
         )
-        await run_console(ConsoleChat(services.conversation), read_stdin, print)
+        await run_console(ConsoleChat(services.conversation), read_line, print)
     finally:
         await services.aclose()
     return 0

@@ -14,6 +14,10 @@ from bot.conversation.replies import Button, Outcome, Reply, Who
 
 QUIT_WORDS = frozenset({"quit", "exit", "/quit", "/exit"})
 CONSOLE_USER = Who(user_id=1, chat_id=1, first_name="you")
+BLANK_HINT = "Type a question or paste a message you received, pick a number, or send /help."
+NO_SUCH_CHOICE = "There is no choice {number} here: pick a number from the list{range}."
+NO_CHOICES = "There is nothing to pick right now: type a question, or send /help."
+EARLIER = "  (still on the earlier message)"
 
 
 def render_reply(reply: Reply, first_number: int) -> tuple[str, list[Button]]:
@@ -35,34 +39,66 @@ class ConsoleChat:
         self.conversation = conversation
         self.who = who
         self.buttons: list[Button] = []
+        self.groups: list[list[Button]] = []  # the buttons of each shown message, in order
+        self.last_text: list[str] = []  # the text of each shown message
 
     async def handle(self, line: str) -> list[str]:
         """Blocks of text to print in answer to one typed line."""
         text = line.strip()
         if not text:
-            return []
+            return [BLANK_HINT]
         if text.startswith("/"):
             command, _, args = text[1:].partition(" ")
             return self._show(await self.conversation.on_command(self.who, command, args.strip()))
         if text.isdigit() and 1 <= int(text) <= len(self.buttons):
             return await self._press(self.buttons[int(text) - 1])
+        if text.isdigit():
+            if not self.buttons:
+                return [NO_CHOICES]
+            span = f", 1 to {len(self.buttons)}" if len(self.buttons) > 1 else ", 1"
+            return [NO_SUCH_CHOICE.format(number=text, range=span)]
         return self._show(await self.conversation.on_text(self.who, text))
 
     async def _press(self, button: Button) -> list[str]:
         if button.url:
             return [f"Open this link: {button.url}"]
+        pressed = next((g for g in self.groups if any(b is button for b in g)), [])
         outcome: Outcome = await self.conversation.on_button(self.who, button.action)
         blocks = [f"({outcome.notice})"] if outcome.notice else []
-        return blocks + self._show(outcome.replies, keep_buttons=not outcome.replies)
+        if not outcome.replies:
+            return blocks
+        if len(outcome.replies) == 1 and outcome.replies[0].edit:
+            reply = outcome.replies[0]
+            if reply.plain_text() in self.last_text:  # same text: confirm, do not reprint
+                return blocks + self._show([reply], text=False)
+            return blocks + self._show([reply])
+        shown = self._show(outcome.replies)
+        if not any(r.edit for r in outcome.replies) and pressed:
+            # A new message leaves the pressed one (and its buttons, e.g. a quiz's Next) in
+            # place, as in Telegram: its choices stay available after the new ones.
+            shown.append(self._keep(pressed))
+        return blocks + shown
 
-    def _show(self, replies: list[Reply], keep_buttons: bool = False) -> list[str]:
-        if keep_buttons:
-            return []
+    def _keep(self, buttons: list[Button]) -> str:
+        lines = [EARLIER]
+        for button in buttons:
+            self.buttons.append(button)
+            lines.append(f"  [{len(self.buttons)}] {button.label}")
+        self.groups.append(list(buttons))
+        return "\n".join(lines)
+
+    def _show(self, replies: list[Reply], *, text: bool = True) -> list[str]:
         blocks: list[str] = []
-        self.buttons = []
+        self.buttons, self.groups, self.last_text = [], [], []
         for reply in replies:
             block, buttons = render_reply(reply, len(self.buttons) + 1)
             self.buttons.extend(buttons)
+            self.groups.append(buttons)
+            self.last_text.append(reply.plain_text())
+            if not text:
+                first = len(self.buttons) - len(buttons) + 1
+                numbered = enumerate((b.label for b in buttons), first)
+                block = "\n".join(f"  [{n}] {label}" for n, label in numbered)
             blocks.append(block)
         return blocks
 

@@ -55,9 +55,9 @@ def _quiz_count(settings: Settings, kb: object) -> int:
 def check_index(settings: Settings) -> Check:
     """The index is present, readable, built from this knowledge and this model."""
     from bot.knowledge.loader import content_hash, load_knowledge
-    from bot.search.index import check_fresh, load_index
+    from bot.search.index import REBUILD, check_fresh, load_index
 
-    fix = "run `python scripts/build_index.py` (or `make index`)"
+    fix = REBUILD.removesuffix(" to rebuild it")
     try:
         kb = load_knowledge(settings.knowledge_dir)
         index, meta = load_index(settings.index_path)

@@ -31,7 +31,9 @@ class KnowledgeError(ScamWiseError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = list(problems)
         lines = "\n".join(f"  {p}" for p in self.problems)
-        super().__init__(f"{len(self.problems)} problem(s) in the knowledge files:\n{lines}")
+        count = len(self.problems)
+        counted = f"{count} problem" if count == 1 else f"{count} problems"
+        super().__init__(f"{counted} in the knowledge files:\n{lines}")
 
 
 class IndexMissingError(ScamWiseError):

@@ -23,6 +23,7 @@ class Case:
     q: str
     expect: str | None
     line: int = 0
+    slice: str = ""  # a named group of cases reported on its own (e.g. "short")
 
 
 @dataclass
@@ -63,8 +64,13 @@ def _case(
     item: Any, i: int, file: str, kb: KnowledgeBase | None, problems: list[Problem]
 ) -> Case | None:
     line = int(getattr(item, "line", 0) or 0)
-    if not isinstance(item, dict) or set(item) != {"q", "expect"}:
-        problems.append(Problem(file, line, f"[{i}]", "each case needs exactly q and expect"))
+    if not isinstance(item, dict) or not {"q", "expect"} <= set(item) <= CASE_KEYS:
+        message = "each case needs exactly q and expect (and optionally slice)"
+        problems.append(Problem(file, line, f"[{i}]", message))
+        return None
+    group = item.get("slice", "")
+    if not isinstance(group, str) or ("slice" in item and not group.strip()):
+        problems.append(Problem(file, line, "slice", "must be non-empty text"))
         return None
     q, expect = item["q"], item["expect"]
     if not isinstance(q, str) or not q.strip():
@@ -73,7 +79,25 @@ def _case(
     if expect is not None and (not isinstance(expect, str) or (kb and kb.get(expect) is None)):
         problems.append(Problem(file, line, "expect", f"unknown entry id {expect!r}"))
         return None
-    return Case(q, expect, line)
+    return Case(q, expect, line, group.strip())
+
+
+CASE_KEYS = frozenset({"q", "expect", "slice"})
+SLICE_KEYS = ("n", "top1", "top3", "mrr", "oos_recall", "false_decline")
+OTHER_SLICE = "(no slice)"
+
+
+def slice_reports(cases: list[Case], results: list[SearchResult]) -> dict[str, dict[str, Any]]:
+    """The figures of each slice, and of the cases in none, when the file names slices."""
+    names = sorted({c.slice for c in cases if c.slice})
+    if not names:
+        return {}
+    out: dict[str, dict[str, Any]] = {}
+    for name in [*names, ""]:
+        pairs = [(c, r) for c, r in zip(cases, results, strict=True) if c.slice == name]
+        report = score([c for c, _ in pairs], [r for _, r in pairs], []).as_dict()
+        out[name or OTHER_SLICE] = {k: report[k] for k in SLICE_KEYS}
+    return out
 
 
 def evaluate(retriever: Retriever, cases: list[Case], k: int = 3) -> tuple[Report, list[Any]]:

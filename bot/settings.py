@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     )
 
     model: str = DEFAULT_MODEL
+    # The bot's @username without "@", for quiz, class and entry links in the console (on
+    # Telegram the real one comes from getMe).
+    bot_username: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
     knowledge_dir: Path = Path("knowledge")
     index_dir: Path | None = None  # default: <knowledge_dir>/index
     decline_threshold: float | None = Field(default=None, ge=0.0, le=1.0)

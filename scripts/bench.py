@@ -200,7 +200,7 @@ async def through_telegram(base: Settings, embedder: Any, args: argparse.Namespa
         out[f"answers_per_s_{label}"] = round(float(np.median(rates[label])), 1)
         out[f"answers_per_s_{label}_rounds"] = rates[label]
         out[f"steal_pct_{label}"] = round(float(np.median(steal[label])), 1)
-    out["help_p99_ms_under_load"] = pct(helps, 99)
+    out["help_p99_ms_under_batched_load"] = pct(helps, 99)
     return out
 
 
@@ -291,7 +291,11 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     figures["cold_start_s"], figures["peak_rss_mb"] = cold_start(base)
     log(f"(h) index builds: knowledge base and {args.synthetic} synthetic entries")
     builder = build_embedder(base)
-    figures["build_kb_s"], figures["build_10k_s"] = build_seconds(base, builder, args.synthetic)
+    # Named for what ran: --synthetic sets the number of entries (10,000 by default).
+    figures["build_kb_s"], figures["build_synthetic_s"] = build_seconds(
+        base, builder, args.synthetic
+    )
+    figures["synthetic_entries"] = args.synthetic
     return figures
 
 
@@ -307,7 +311,7 @@ def build_embedder(base: Settings) -> Any:
 TARGETS = {
     "message_over_encode": ("<=", 1.5),
     "answers_per_s_batched": (">=", 150.0),
-    "help_p99_ms_under_load": ("<=", 50.0),
+    "help_p99_ms_under_batched_load": ("<=", 50.0),
     "cold_start_s": ("<=", 8.0),
     "peak_rss_mb": ("<=", 700.0),
 }

@@ -14,10 +14,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bot.conversation.texts import plural
 from bot.errors import ScamWiseError
-from bot.knowledge.loader import content_hash, load_knowledge
+from bot.knowledge.content import load_content
+from bot.knowledge.loader import content_hash
 from bot.knowledge.models import KnowledgeBase
-from bot.quizzes.loader import QUIZZES_DIR, load_quizzes
 from bot.settings import Settings, load_settings
 
 
@@ -83,12 +84,13 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         knowledge = args.knowledge or settings.knowledge_dir
         out = args.out or (knowledge / "index" if args.knowledge else settings.index_path)
-        kb = load_knowledge(knowledge)
-        quizzes = load_quizzes(knowledge / QUIZZES_DIR, kb)
-        print(
-            f"{knowledge}: {len(quizzes)} quizzes, {len(kb.entries)} entries "
-            f"and {len(kb.sources)} sources are valid"
+        kb, quizzes = load_content(knowledge)  # entry and quiz problems in one run
+        counts = (
+            plural(len(quizzes), "quiz", "quizzes"),
+            plural(len(kb.entries), "entry", "entries"),
+            plural(len(kb.sources), "source"),
         )
+        print(f"{knowledge}: {counts[0]}, {counts[1]} and {counts[2]} are valid")
         if args.check:
             return 0
         if args.if_stale and is_fresh(out, kb, settings.model):

@@ -3,6 +3,8 @@
     python scripts/evaluate.py CASES.yaml [--mode hybrid|dense|bm25|all] [--json] [--calibrate]
 
 CASES.yaml is a list of {q: "...", expect: <entry id or null>}; null means "must decline".
+A case may name a `slice` (e.g. `slice: short`); each slice, and the cases in none, are then
+reported on their own as well.
 """
 
 from __future__ import annotations
@@ -72,11 +74,14 @@ def configure(base: Any, args: argparse.Namespace, mode: str) -> Any:
 
 def run_mode(retriever: Any, cases: list[Any], args: argparse.Namespace, mode: str) -> dict:
     """Evaluate one mode (and calibrate it when asked); return the report dict."""
-    from bot.evaluation import calibrate, evaluate
+    from bot.evaluation import calibrate, evaluate, slice_reports
 
     retriever.config = configure(retriever.config, args, mode)
     report, results = evaluate(retriever, cases)
     out = report.as_dict()
+    slices = slice_reports(cases, results)
+    if slices:
+        out["slices"] = slices
     out["mode"] = mode
     out["threshold"] = retriever.config.decline_threshold
     if args.calibrate:
@@ -117,6 +122,13 @@ def print_text(reports: list[dict], show: int) -> None:
     for key in (*KEYS, "threshold", "calibrated_threshold"):
         if key in reports[0]:
             print(f"| {key} | " + " | ".join(str(r[key]) for r in reports) + " |")
+    for name in reports[0].get("slices", {}):
+        print(f"\nslice {name}:\n")
+        print("| metric | " + " | ".join(r["mode"] for r in reports) + " |")
+        print("|---|" + "---|" * len(reports))
+        for key in reports[0]["slices"][name]:
+            values = " | ".join(str(r["slices"][name][key]) for r in reports)
+            print(f"| {key} | {values} |")
     for r in reports:
         print(f"\n{r['mode']}: {len(r['failures'])} failures")
         for f in r["failures"][:show]:

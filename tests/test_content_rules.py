@@ -228,7 +228,8 @@ def test_placeholders_are_filled_and_unknown_ones_found() -> None:
 def test_an_unknown_placeholder_is_a_validation_error(tmp_path: Path) -> None:
     copy_knowledge(tmp_path / "knowledge")
     path = tmp_path / "knowledge" / "entries" / "about.yaml"
-    _replace(path, "{retention_days} days", "{retention_dayz} days")
+    answer_text = "deleted after {retention_days} days. To remove"  # the answer's, not the short's
+    _replace(path, answer_text, answer_text.replace("retention_days", "retention_dayz"))
     start, _ = _entry_block(path, "privacy")
     answer_line = start + _line_of_in(path, start, "  answer:")
     [problem] = _problems(tmp_path / "knowledge")

@@ -6,11 +6,13 @@ import random
 
 import pytest
 
+from bot import console
 from bot.console import ConsoleChat, render_reply, run_console
-from bot.conversation import texts
+from bot.conversation import entry_views, regions, texts
 from bot.conversation.actions import MAX_ACTION_BYTES, encode, parse
 from bot.conversation.core import Conversation, ConversationConfig
 from bot.conversation.flood import FloodGuard, Verdict
+from bot.conversation.markup import TELEGRAM_MAX_CHARS, to_html
 from bot.conversation.replies import Who
 from bot.knowledge.models import KnowledgeBase
 from bot.search.results import Hit, SearchResult, Status
@@ -25,6 +27,7 @@ class MemoryRecorder:
         self.unanswered: list[tuple[str, str | None, float, str]] = []
         self.feedback: list[tuple[str, int]] = []
         self.forgotten: list[int] = []
+        self.regions: dict[int, str] = {}
 
     async def record_unanswered(
         self, question: str, best_id: str | None, score: float, status: str
@@ -36,7 +39,14 @@ class MemoryRecorder:
 
     async def forget_user(self, user_id: int) -> int:
         self.forgotten.append(user_id)
+        self.regions.pop(user_id, None)
         return 3
+
+    async def get_region(self, user_id: int) -> str | None:
+        return self.regions.get(user_id)
+
+    async def set_region(self, user_id: int, region: str) -> None:
+        self.regions[user_id] = region
 
 
 def scripted(results: dict[str, SearchResult]):  # type: ignore[no-untyped-def]
@@ -76,17 +86,53 @@ def conversation(kb: KnowledgeBase, store: MemoryRecorder) -> Conversation:
     return Conversation(kb, scripted(results), store, config, rng=random.Random(7))
 
 
-async def test_answer_has_title_flags_actions_and_buttons(conversation: Conversation, kb) -> None:
+async def test_answer_is_title_short_answer_and_section_buttons(
+    conversation: Conversation, kb
+) -> None:
     [reply] = await conversation.on_text(WHO, "pay to like videos")
     entry = kb.get("task-scam")
-    text = reply.plain_text()
-    assert text.startswith(entry.title)
-    assert "🚩 Red flags" in text and entry.red_flags[0] in text
-    assert "✅ What to do" in text and entry.what_to_do[0] in text
-    assert reply.text[0].bold
+    assert reply.plain_text() == f"{entry.title}\n\n{entry.short}"
+    assert reply.text[0].bold and entry.answer not in reply.plain_text()
+    assert reply.button_labels()[:5] == [
+        "🚩 Red flags", "✅ What to do", "📖 Full answer", "📚 Sources", "🔗 Related",
+    ]  # fmt: skip
     actions = [b.action for row in reply.buttons for b in row]
-    assert [a for a in actions if a.startswith("e:")] == [f"e:{r}" for r in entry.related[:2]]
+    assert actions[:5] == [f"v:{s}:task-scam" for s in ("rf", "do", "full", "src", "rel")]
     assert "fb:u:task-scam" in actions and "fb:d:task-scam" in actions
+
+
+async def test_each_section_opens_in_place_and_back_returns(conversation: Conversation, kb):
+    entry = kb.get("task-scam")
+    expected = {
+        "rf": entry.red_flags[0],
+        "full": entry.answer,
+        "src": kb.sources[entry.sources[0]].title,
+        "do": entry.what_to_do[0],
+    }
+    for section, text in expected.items():
+        [reply] = (await conversation.on_button(WHO, f"v:{section}:task-scam")).replies
+        assert reply.edit and text in reply.plain_text(), section
+        assert reply.buttons[-1][0].action == "v:s:task-scam"
+    [related] = (await conversation.on_button(WHO, "v:rel:task-scam")).replies
+    actions = [b.action for row in related.buttons for b in row]
+    assert actions[:-1] == [f"v:s:{r}" for r in entry.related]
+    [back] = (await conversation.on_button(WHO, "v:s:task-scam")).replies
+    assert back.edit and back.plain_text() == f"{entry.title}\n\n{entry.short}"
+    for forged in ("v:zz:task-scam", "v:rf:no-such-entry", "v:rf"):
+        assert (await conversation.on_button(WHO, forged)).notice == texts.EXPIRED
+
+
+async def test_every_view_of_every_entry_fits_one_telegram_message(
+    conversation: Conversation, kb: KnowledgeBase
+) -> None:
+    await conversation.on_button(WHO, "rs:uk")  # the longest region block
+    for entry in kb.entries:
+        for section in ("s", "rf", "do", "full", "src", "rel", "oth"):
+            [reply] = (await conversation.on_button(WHO, f"v:{section}:{entry.id}")).replies
+            html = to_html(reply.text)
+            assert len(html.encode("utf-16-le")) // 2 <= TELEGRAM_MAX_CHARS, (entry.id, section)
+            for row in reply.buttons:
+                assert all(len(b.action.encode()) <= MAX_ACTION_BYTES for b in row)
 
 
 async def test_declined_offers_three_topics_and_report_and_is_stored(
@@ -126,12 +172,14 @@ async def test_start_payloads(conversation: Conversation, kb) -> None:
         assert reply.plain_text() == texts.WELCOME, payload
 
 
-async def test_report_and_privacy_come_from_the_knowledge_base(conversation, kb) -> None:
+async def test_report_asks_the_region_then_shows_its_lines(conversation, kb) -> None:
     [report] = await conversation.on_command(WHO, "report")
     [privacy] = await conversation.on_command(WHO, "privacy")
-    assert report.plain_text().startswith(kb.get("report-hotlines").title)
+    assert report.plain_text().startswith(regions.MONEY_FIRST)
+    assert entry_views.UNDER_18 in report.plain_text()
+    assert len(report.button_labels()) == len(kb.regions.regions)
     assert privacy.plain_text().startswith(kb.get("privacy").title)
-    assert not any(b.action.startswith("fb:") for row in report.buttons for b in row)
+    assert not any(b.action.startswith("fb:") for row in privacy.buttons for b in row)
 
 
 async def test_unknown_command_gets_help(conversation: Conversation) -> None:
@@ -190,7 +238,7 @@ async def test_forgetme_needs_confirmation(conversation, store) -> None:
     assert store.forgotten == [] and cancelled.replies[0].plain_text() == texts.FORGET_CANCELLED
     done = await conversation.on_button(WHO, "fg:yes")
     assert store.forgotten == [42]
-    assert done.replies[0].plain_text() == texts.FORGET_DONE.format(count=3)
+    assert done.replies[0].plain_text() == texts.FORGET_DONE.format(records="3 records")
 
 
 async def test_tip_is_a_real_red_flag(conversation: Conversation, kb) -> None:
@@ -232,13 +280,33 @@ async def test_console_numbers_press_buttons_exactly(conversation: Conversation,
         texts.WELCOME
         + "\n  [1] 📚 Browse topics\n  [2] 💡 Give me a tip\n  [3] 🆘 I think I've been scammed"
     ]
-    [topics] = await chat.handle("1")
+    [topics, earlier] = await chat.handle("1")  # a new message: the welcome stays usable
     assert topics.splitlines()[0] == texts.TOPICS_TITLE
     assert topics.splitlines()[1] == f"  [1] {texts.TOPIC_LABELS['jobs']}"
+    count = len(topics.splitlines()) - 1
+    assert earlier.splitlines() == [
+        console.EARLIER,
+        f"  [{count + 1}] 📚 Browse topics",
+        f"  [{count + 2}] 💡 Give me a tip",
+        f"  [{count + 3}] 🆘 I think I've been scammed",
+    ]
     [jobs] = await chat.handle("1")
     assert jobs.splitlines()[1] == f"  [1] {kb.by_topic('jobs')[0].title}"
-    assert await chat.handle("   ") == []
-    assert await chat.handle("99") == await chat.handle("99")  # not a button: searched as text
+    assert await chat.handle("   ") == [console.BLANK_HINT]
+    total = len(chat.buttons)
+    assert await chat.handle("99") == [
+        console.NO_SUCH_CHOICE.format(number="99", range=f", 1 to {total}")
+    ]
+
+
+async def test_console_feedback_confirms_without_reprinting(conversation: Conversation) -> None:
+    chat = ConsoleChat(conversation, WHO)
+    [answer] = await chat.handle("pay to like videos")
+    number = next(i for i, b in enumerate(chat.buttons, 1) if b.label.startswith("👍"))
+    notice, choices = await chat.handle(str(number))
+    assert notice == f"({texts.FEEDBACK_THANKS})"
+    assert choices.startswith("  [1] 🚩 Red flags") and "👍" not in choices
+    assert answer.splitlines()[0] not in choices
 
 
 async def test_console_transcript_exact(conversation: Conversation) -> None:
@@ -289,3 +357,108 @@ def test_inline_preview_marks_only_cut_text() -> None:
     assert _preview("short answer") == "short answer"
     long = "word " * 60
     assert _preview(long).endswith("word…") and len(_preview(long)) <= 121
+
+
+# --- regions and help where the user lives ------------------------------------------------
+
+
+async def test_what_to_do_asks_the_region_once_then_shows_its_lines_first(
+    conversation: Conversation, store: MemoryRecorder, kb: KnowledgeBase
+) -> None:
+    [ask] = (await conversation.on_button(WHO, "v:do:task-scam")).replies
+    assert kb.regions.hotline_line not in ask.plain_text()
+    assert regions.ASK in ask.plain_text()
+    choose_uk = next(b.action for row in ask.buttons for b in row if "United Kingdom" in b.label)
+    assert choose_uk == "rs:uk:task-scam"
+    outcome = await conversation.on_button(WHO, choose_uk)
+    assert store.regions == {42: "uk"} and "United Kingdom" in (outcome.notice or "")
+    text = outcome.replies[0].plain_text()
+    steps = kb.get("task-scam").what_to_do
+    assert text.index(steps[0]) < text.index("Report Fraud") < text.index("Checked 2026-12")
+    assert "0300 123 2040" in text and "(to report)" in text and "18222" not in text
+    labels = outcome.replies[0].button_labels()
+    assert labels[:2] == [regions.OTHERS_LABEL, regions.CHANGE_LABEL]
+    [again] = (await conversation.on_button(WHO, "v:do:task-scam")).replies  # not asked again
+    assert "Report Fraud" in again.plain_text() and regions.ASK not in again.plain_text()
+    [others] = (await conversation.on_button(WHO, "v:oth:task-scam")).replies
+    assert all(r.name in others.plain_text() for r in kb.regions.regions)
+    assert others.buttons[-1][0].action == "v:do:task-scam"
+
+
+async def test_report_shows_the_stored_region_and_forgetme_deletes_it(
+    conversation: Conversation, store: MemoryRecorder
+) -> None:
+    await conversation.on_button(WHO, "rs:hk")
+    [report] = await conversation.on_command(WHO, "report")
+    text = report.plain_text()
+    assert text.startswith("📞 Where to get help: 🇭🇰 Hong Kong")
+    assert "Anti-Scam Helpline 18222 (24 hours). (for advice)" in text
+    assert entry_views.UNDER_18 in text and text.index(regions.MONEY_FIRST) < text.index("18222")
+    [others] = (await conversation.on_button(WHO, "rg:all")).replies
+    assert "Canadian Anti-Fraud Centre" in others.plain_text()
+    assert "Macau" not in others.plain_text()
+    await conversation.on_button(WHO, "fg:yes")
+    assert store.regions == {}
+    [asked] = await conversation.on_command(WHO, "report")
+    assert regions.ASK in asked.plain_text() or "guess" in asked.plain_text()
+
+
+async def test_region_command_offers_the_guessed_regions_first(
+    conversation: Conversation,
+) -> None:
+    await conversation.on_text(WHO, "有人说我的账户被冻结了, 这个是骗子吗")
+    [simplified] = await conversation.on_command(WHO, "region")
+    assert simplified.button_labels()[0] == "🇨🇳 Mainland China"
+    assert "Mainland China or Singapore or Malaysia" in simplified.plain_text()
+    await conversation.on_text(WHO, "有人說我的賬戶被凍結了, 這個是騙子嗎")
+    [traditional] = await conversation.on_command(WHO, "region")
+    assert traditional.button_labels()[:2] == ["🇭🇰 Hong Kong", "🇹🇼 Taiwan"]
+    for forged in ("rs:mo", "rs:uk:no-such-entry", "rg:zz"):
+        assert (await conversation.on_button(WHO, forged)).notice == texts.EXPIRED
+
+
+def test_language_guess_is_only_made_when_clear() -> None:
+    assert regions.guess_language("这个是骗局吗") == "zh-Hans"
+    assert regions.guess_language("這個是騙局嗎") == "zh-Hant"
+    assert regions.guess_language("is this a scam") == "en"
+    assert regions.guess_language("刷单") is None  # the same in both scripts
+    assert regions.guess_language("😀 123") is None
+
+
+async def test_scammed_and_sextortion_paths_tell_under_18s_early(
+    conversation: Conversation, kb: KnowledgeBase
+) -> None:
+    for entry_id, note in (
+        ("if-you-were-scammed", entry_views.UNDER_18),
+        ("video-chat-blackmail", entry_views.UNDER_18_SEXTORTION),
+    ):
+        [reply] = (await conversation.on_button(WHO, f"e:{entry_id}")).replies
+        text = reply.plain_text()
+        assert note in text and text.index(note) < 700, entry_id
+        assert "trust" in note and "not in trouble" in note.replace("not the one in", "not in")
+    [welcome] = await conversation.on_command(WHO, "start")
+    scammed = next(b.action for row in welcome.buttons for b in row if "scammed" in b.label)
+    [report] = (await conversation.on_button(WHO, scammed)).replies
+    assert entry_views.UNDER_18 in report.plain_text()
+
+
+async def test_groups_and_inline_get_the_short_answer_and_a_deep_link(
+    conversation: Conversation, kb: KnowledgeBase
+) -> None:
+    conversation.bot_username = "RealScamWiseBot"
+    entry = kb.get("task-scam")
+    group = Who(user_id=42, chat_id=-100, group=True)
+    [reply] = await conversation.on_text(group, "pay to like videos")
+    assert reply.plain_text().startswith(f"{entry.title}\n\n{entry.short}")
+    [[button]] = reply.buttons
+    assert button.url == "https://t.me/RealScamWiseBot?start=topic-task-scam"
+    [article] = await conversation.inline("pay to like videos")
+    text = "".join(s.text for s in article.text)
+    assert entry.short in text and entry.answer not in text
+    assert "https://t.me/RealScamWiseBot?start=topic-task-scam" in text
+
+
+def test_plurals() -> None:
+    assert texts.plural(1, "record") == "1 record" and texts.plural(3, "record") == "3 records"
+    assert texts.plural(0, "question") == "0 questions"
+    assert texts.FORGET_DONE.format(records=texts.plural(1, "record")).endswith("(1 record).")

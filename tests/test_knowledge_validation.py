@@ -30,7 +30,8 @@ ANSWER = (
     "paying and report it."
 )  # 53 words
 
-# A scam entry needs at least four example messages; they end the template (lines 17-21).
+# A scam entry needs at least four example messages; they end the template (lines 18-22),
+# after its short answer (line 17).
 EXAMPLES = """\
   examples:
     - Hi dear, like 3 videos and earn 150 today!
@@ -57,6 +58,7 @@ ENTRY = """\
     - Stop paying and keep the chat records.
   sources:
     - src-one
+  short: A job that makes you pay to earn is a scam. Stop paying.
 EXAMPLES""".replace("ANSWER", ANSWER).replace("EXAMPLES", EXAMPLES)
 
 FILE = "kb/entries/jobs.yaml"
@@ -98,7 +100,7 @@ def test_valid_folder_loads_with_entry_fields(tmp_path: Path) -> None:
     assert [e.id for e in kb.entries] == ["task-scam", "other-scam"]
     entry = kb.entries[0]
     assert (entry.file, entry.line) == (FILE, 1)
-    assert kb.entries[1].line == 23
+    assert kb.entries[1].line == 24
     assert entry.topic == "jobs" and entry.title == "Task scams"
     assert entry.questions[0] == "What is a task scam?" and len(entry.questions) == 4
     assert isinstance(entry.questions, tuple) and isinstance(entry.sources, tuple)
@@ -184,7 +186,7 @@ def test_entry_file_must_be_a_list(tmp_path: Path) -> None:
 
 def test_item_that_is_not_a_mapping(tmp_path: Path) -> None:
     problems = problems_of(make_kb(tmp_path, {"jobs.yaml": ENTRY + "- just text\n"}))
-    assert len(problems) == 1 and problems[0].line == 22
+    assert len(problems) == 1 and problems[0].line == 23
     assert "expected a mapping" in problems[0].message
 
 
@@ -405,9 +407,7 @@ def test_real_knowledge_folder_validates() -> None:
 
 
 def test_short_answer_and_examples_load(tmp_path: Path) -> None:
-    short = "  short: A job that makes you pay to earn is a scam. Stop paying.\n"
-    text = ENTRY.replace("  questions:\n", short + "  questions:\n")
-    kb = load_knowledge(make_kb(tmp_path, {"jobs.yaml": text}))
+    kb = load_knowledge(make_kb(tmp_path, {"jobs.yaml": ENTRY}))
     entry = kb.entries[0]
     assert entry.short == "A job that makes you pay to earn is a scam. Stop paying."
     assert entry.examples[1] == "Top up 500 to unlock your commission."
@@ -415,16 +415,23 @@ def test_short_answer_and_examples_load(tmp_path: Path) -> None:
 
 
 def test_short_answer_over_the_word_limit(tmp_path: Path) -> None:
-    text = ENTRY + "  short: " + " ".join(["word"] * 51) + "\n"
+    short = "  short: A job that makes you pay to earn is a scam. Stop paying.\n"
+    text = ENTRY.replace(short, "  short: " + " ".join(["word"] * 51) + "\n")
     problem = only(problems_of(make_kb(tmp_path, {"jobs.yaml": text})), "short")
-    assert problem.line == 22 and "51 words" in problem.message
+    assert (problem.file, problem.line) == (FILE, 17) and "51 words" in problem.message
+
+
+def test_short_answer_is_required(tmp_path: Path) -> None:
+    short = "  short: A job that makes you pay to earn is a scam. Stop paying.\n"
+    problem = only(jobs(tmp_path, short, ""), "short")
+    assert (problem.file, problem.line, problem.message) == (FILE, 1, "missing required field")
 
 
 def test_repeated_example_is_reported(tmp_path: Path) -> None:
     repeat = "    - Hi dear, like 3 videos and earn 150 today!\n"
     text = ENTRY.replace("    - Top up 500 to unlock your commission.\n", repeat)
     problem = only(problems_of(make_kb(tmp_path, {"jobs.yaml": text})), "examples[1]")
-    assert problem.line == 19 and "listed twice" in problem.message
+    assert problem.line == 20 and "listed twice" in problem.message
 
 
 @pytest.mark.parametrize("topic", ["jobs", "crypto", "ai", "blockchain", "fraud"])
@@ -438,7 +445,7 @@ def test_scam_entry_without_examples_is_rejected(tmp_path: Path, topic: str) -> 
 def test_scam_entry_with_too_few_examples_names_the_field_and_line(tmp_path: Path) -> None:
     text = ENTRY.replace("    - Add our task manager on Telegram to continue.\n", "")
     problem = only(problems_of(make_kb(tmp_path, {"jobs.yaml": text})), "examples")
-    assert (problem.file, problem.line) == (FILE, 17)
+    assert (problem.file, problem.line) == (FILE, 18)
     assert problem.message == "needs at least 4 item(s), got 3"
 
 

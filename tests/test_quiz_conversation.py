@@ -64,7 +64,8 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 
 @pytest.fixture
 def conversation(kb: KnowledgeBase, store: Store) -> Conversation:
-    return Conversation(kb, declined, store, quizzes=QuizEngine({"demo": DEMO}, store))
+    engine = QuizEngine({"demo": DEMO}, store)
+    return Conversation(kb, declined, store, quizzes=engine, bot_username="ScamWiseBot")
 
 
 def actions(reply: Reply) -> list[str]:
@@ -145,7 +146,7 @@ async def test_the_console_takes_a_quiz_with_numbers(conversation: Conversation)
 
 async def test_quiz_command_lists_and_starts(conversation: Conversation) -> None:
     [listing] = await conversation.on_command(MEI, "quiz")
-    assert listing.plain_text() == f"{texts.QUIZ_PICK}\n\nDemo quiz\nA demo."
+    assert listing.plain_text() == f"{texts.QUIZ_PICK}\n\nDemo quiz\nA demo.\nid: demo"
     assert actions(listing) == ["qs:demo"]
     [started] = await conversation.on_command(MEI, "quiz", "demo")
     assert started.plain_text().startswith("🧠 Demo quiz · 1/3")
@@ -250,6 +251,9 @@ async def test_classes_through_the_conversation(conversation: Conversation) -> N
     assert results.image is not None and results.image.png.startswith(PNG_SIGNATURE)
     [refused] = await conversation.on_command(LI, "results", code)
     assert refused.plain_text() == texts.RESULTS_NOT_ALLOWED and refused.image is None
+    [unknown] = await conversation.on_command(TEACHER, "results", "Zz9Zz9Zz")
+    assert unknown.plain_text() == refused.plain_text()  # unknown and not-yours read the same
+    assert "No class of yours has that code" in unknown.plain_text()
     [usage] = await conversation.on_command(TEACHER, "results")
     assert usage.plain_text() == texts.RESULTS_USAGE
 
@@ -311,7 +315,9 @@ async def test_group_quiz_plan_votes_and_leaderboard(conversation: Conversation)
     assert isinstance(unknown, Reply)
     plan = await conversation.group_quiz_plan(group, "demo")
     assert isinstance(plan, QuizPlan)
-    assert plan.intro.plain_text() == texts.GROUP_QUIZ_INTRO.format(title="Demo quiz", count=3)
+    assert plan.intro.plain_text() == texts.GROUP_QUIZ_INTRO.format(
+        title="Demo quiz", questions="3 questions"
+    )
     assert plan.polls[0] == PollSpec(
         "1/3. Question 1?", DEMO.questions[0].options, 1, "Because 1."
     )
@@ -369,7 +375,7 @@ async def test_forgetme_deletes_quiz_data(conversation: Conversation, store: Sto
     assert before == {"attempts": 1, "answers": 2, "classes": 1, "votes": 1, "all answers": 4}
     await conversation.on_command(MEI, "forgetme")
     outcome = await conversation.on_button(MEI, "fg:yes")
-    assert outcome.replies[0].plain_text() == texts.FORGET_DONE.format(count=3)
+    assert outcome.replies[0].plain_text() == texts.FORGET_DONE.format(records="3 records")
     after = await counts(store, MEI.user_id)
     assert after == {"attempts": 0, "answers": 0, "classes": 0, "votes": 0, "all answers": 2}
     assert await counts(store, LI.user_id) == {
@@ -390,3 +396,16 @@ def test_the_quiz_core_never_imports_telegram() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
     assert proc.returncode == 0, proc.stderr
+
+
+async def test_the_console_quiz_goes_on_after_learn_more(conversation: Conversation, kb) -> None:
+    chat = ConsoleChat(conversation, MEI)
+    await chat.handle("/start quiz-demo")
+    [verdict] = await chat.handle("2")
+    assert verdict.endswith("  [1] 📖 Learn more\n  [2] Next ▶")
+    entry, earlier = await chat.handle("1")
+    assert entry.startswith(kb.get("task-scam").title)
+    next_number = earlier.splitlines()[-1].split("]")[0].strip(" [")
+    assert earlier.splitlines()[-1] == f"  [{next_number}] Next ▶"
+    [question_two] = await chat.handle(next_number)
+    assert question_two.startswith("🧠 Demo quiz · 2/3")

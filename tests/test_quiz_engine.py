@@ -428,7 +428,7 @@ async def test_a_version_1_database_gains_the_quiz_tables(
         async with await Store.open(database_url) as old:
             await old.record_feedback("task-scam", 1)
     async with await Store.open(database_url) as store:
-        assert await store.schema_version() == len(schema.MIGRATIONS) == 2
+        assert await store.schema_version() == len(schema.MIGRATIONS) >= 2
         assert [r.entry_id for r in await store.feedback_summary()] == ["task-scam"]
         async with store.engine.connect() as conn:
             names = set(await conn.run_sync(lambda c: sa.inspect(c).get_table_names()))

@@ -274,7 +274,7 @@ def test_check_validates_quizzes_too(
     assert build_script.main(["--knowledge", str(knowledge), "--check"]) == 0
     out, _ = capsys.readouterr()
     assert re.fullmatch(
-        rf"{re.escape(str(knowledge))}: 1 quizzes, \d+ entries and \d+ sources are valid\n", out
+        rf"{re.escape(str(knowledge))}: 1 quiz, \d+ entries and \d+ sources are valid\n", out
     )
 
     write(knowledge / "quizzes", "demo", VALID.replace("answer: 1", "answer: 5"))
@@ -286,7 +286,23 @@ def test_check_validates_quizzes_too(
     assert build_script.main(["--knowledge", str(knowledge), "--check"]) == 1
     out, err = capsys.readouterr()
     assert out == ""
-    assert "error: 3 problem(s)" in err
+    assert "error: 3 problems" in err
     assert "kb/quizzes/demo.yaml:9: questions[0].answer: 5 is not an option index" in err
     assert "kb/quizzes/demo.yaml:17: questions[1].answer: 5 is not an option index" in err
     assert "kb/quizzes/more.yaml:11: questions[0].entry: unknown entry id 'nope'" in err
+
+
+def test_check_reports_entry_and_quiz_problems_in_one_run(
+    tmp_path: Path, build_script: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    knowledge = tmp_path / "kb"
+    knowledge_copy(knowledge)
+    write(knowledge / "quizzes", "demo", VALID.replace("answer: 1", "answer: 5"))
+    jobs = knowledge / "entries" / "jobs.yaml"
+    text = jobs.read_text(encoding="utf-8")
+    jobs.write_text(text.replace("  topic: jobs\n", "  topic: jobz\n", 1), encoding="utf-8")
+    assert build_script.main(["--knowledge", str(knowledge), "--check"]) == 1
+    _, err = capsys.readouterr()
+    assert "kb/entries/jobs.yaml:4: topic: unknown value 'jobz'" in err
+    assert "kb/quizzes/demo.yaml:9: questions[0].answer: 5 is not an option index" in err
+    assert "unknown entry id" not in err  # quizzes still see the entries of the broken file

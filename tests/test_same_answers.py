@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from bot.console import ConsoleChat
+from bot.console import EARLIER, ConsoleChat
 from bot.conversation.replies import Who
 from tests.telegram_harness import (
     TEXT_METHODS,
@@ -27,13 +27,22 @@ from tests.telegram_harness import (
 SCRIPT = [
     "/start",
     "someone pays me to like videos, is it a scam?",
+    "press: ✅ What to do",  # asks the region in place
+    "press: 🇬🇧",
+    "press: 🌏 Other regions",
+    "press: ⬅️ Back",
+    "press: ⬅️ Back",
+    "press: 🔗 Related",
     "press: ➡️",
+    "press: 📚 Sources",
     "/topics",
     "press: 💼",
     "press: ",  # the first entry of the topic
     "press: ⬅️ Back",
     "what is the best pizza recipe in naples",
     "/report",
+    "press: 🌏 Other regions",
+    "/region",
     "/tips",
     "press: 💡 Another tip",
     "they want me to pay a fee before starting the job",
@@ -81,17 +90,22 @@ class TelegramSide:
 
     async def step(self, line: str) -> list[str]:
         updates = self.tg.updates
+        pressed: Call | None = None
         if line.startswith("press: "):
-            button, call = find(self.buttons, line.removeprefix("press: "), lambda b: b[0]["text"])
-            calls = await self.tg.send(updates.callback(button["callback_data"], call.result))
+            button, pressed = find(
+                self.buttons, line.removeprefix("press: "), lambda b: b[0]["text"]
+            )
+            calls = await self.tg.send(updates.callback(button["callback_data"], pressed.result))
         elif line.startswith("/"):
             command, _, args = line[1:].partition(" ")
             calls = await self.tg.send(updates.command(command, args))
         else:
             calls = await self.tg.send(updates.text(line))
-        return self.blocks(calls)
+        return self.blocks(calls, pressed)
 
-    def blocks(self, calls: list[Call]) -> list[str]:
+    def blocks(self, calls: list[Call], pressed: Call | None = None) -> list[str]:
+        """Like the console: an edit that keeps the text shows only its buttons, and a new
+        message after a press keeps the pressed message's buttons listed after it."""
         blocks: list[str] = []
         buttons: list[tuple[dict[str, Any], Call]] = []
         for call in calls:
@@ -99,13 +113,24 @@ class TelegramSide:
                 blocks.append(f"({call.params['text']})")
             if call.method not in TEXT_METHODS:
                 continue
-            lines = [plain(call.params["text"])]
+            text = plain(call.params["text"])
+            same = pressed is not None and text == plain(pressed.params["text"])
+            lines = [] if call.method == "editMessageText" and same else [text]
             for button in (b for row in keyboard_data(call) for b in row):
                 target = f" → {button['url']}" if "url" in button else ""
                 lines.append(f"  [{len(buttons) + 1}] {button['text']}{target}")
                 buttons.append((button, call))
             blocks.append("\n".join(lines))
-        if any(c.method in TEXT_METHODS for c in calls):
+        sent = [c for c in calls if c.method in TEXT_METHODS]
+        if pressed is not None and sent and all(c.method != "editMessageText" for c in sent):
+            kept = [b for b, c in self.buttons if c is pressed]
+            if kept:
+                lines = [EARLIER]
+                for button in kept:
+                    lines.append(f"  [{len(buttons) + 1}] {button['text']}")
+                    buttons.append((button, pressed))
+                blocks.append("\n".join(lines))
+        if sent:
             self.buttons = buttons
         return blocks
 

@@ -64,6 +64,7 @@ BROKEN_ENTRY = """\
   what_to_do:
     - Ask a question.
   sources: []
+  short: A second entry, here only to break the rules.
 """
 
 
@@ -145,7 +146,7 @@ def test_check_reports_every_problem_with_file_and_line(
     code = build_script.main(["--knowledge", str(broken), "--check"])
     out, err = capsys.readouterr()
     assert code == 1 and out == ""
-    assert "error: 2 problem(s)" in err
+    assert "error: 2 problems" in err
     assert "kb/entries/zz-broken.yaml:2: id: duplicate entry id 'task-scam'" in err
     assert "(first defined at kb/entries/" in err
     assert "kb/entries/zz-broken.yaml:14: colour: unknown key 'colour'" in err

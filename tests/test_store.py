@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -480,3 +481,36 @@ def test_format_unanswered_aligns_columns_and_cuts_questions() -> None:
 
 def test_format_unanswered_with_no_rows() -> None:
     assert format_unanswered([]) == "No unanswered questions recorded."
+
+
+# --- user regions ---------------------------------------------------------------------------
+
+
+async def test_region_is_stored_replaced_and_forgotten(store: Store) -> None:
+    big_id = 9_000_000_001
+    assert await store.get_region(big_id) is None
+    await store.set_region(big_id, "uk")
+    await store.set_region(7, "hk")
+    await store.set_region(big_id, "au")  # a second choice replaces the first
+    assert (await store.get_region(big_id), await store.get_region(7)) == ("au", "hk")
+    assert await store.forget_user(big_id) == 1
+    assert (await store.get_region(big_id), await store.get_region(7)) == (None, "hk")
+
+
+def test_format_unanswered_lines_up_chinese_questions() -> None:
+    from bot.storage.cli import display_width
+
+    seen = datetime(2030, 5, 6, 7, 8, tzinfo=UTC)
+    rows = [
+        UnansweredRow("刷单返利是真的吗", 2, seen, "task-scam", 0.4),
+        UnansweredRow("is 刷单 legit", 1, seen, None, 0.3),
+        UnansweredRow("高薪招聘" * 30, 1, seen, None, 0.3),
+    ]
+    lines = format_unanswered(rows).splitlines()
+    ends = set()
+    for line in [lines[0], *lines[2:]]:
+        question, count = re.split(r"\s{2,}", line)[:2]
+        assert display_width(question) <= 60
+        ends.add(display_width(line[: line.index(count, len(question)) + len(count)]))
+    assert len(ends) == 1  # the count column ends in the same terminal column on every line
+    assert lines[4].split("  ")[0].endswith("…")

@@ -93,7 +93,7 @@ async def test_unknown_deep_link_gets_the_welcome(tg: BotUnderTest, payload: str
         ("help", texts.HELP_TITLE),
         ("topics", texts.TOPICS_TITLE),
         ("tips", texts.TIP_TITLE),
-        ("report", "entry:report-hotlines"),
+        ("report", "If money has just left your account"),
         ("privacy", "entry:privacy"),
         ("forgetme", "cannot be undone"),
         ("whatever", texts.HELP_TITLE),
@@ -116,7 +116,7 @@ async def test_text_gets_an_html_answer_with_related_and_feedback(
     assert call.params["text"].startswith(title_html(kb, "task-scam"))
     data = callback_data(call)
     assert "fb:u:task-scam" in data and "fb:d:task-scam" in data
-    assert any(d.startswith("e:") for d in data)
+    assert "v:rel:task-scam" in data and "v:do:task-scam" in data
     assert all(len(d.encode()) <= 64 for d in data)
 
 
@@ -270,7 +270,7 @@ async def test_forgetme_confirmed_deletes(tg: BotUnderTest) -> None:
     assert callback_data(ask) == ["fg:yes", "fg:no"]
     _, done = await tg.press(ask, "fg:yes")
     assert done.method == "editMessageText"
-    assert html.unescape(done.params["text"]) == texts.FORGET_DONE.format(count=0)
+    assert html.unescape(done.params["text"]) == texts.FORGET_DONE.format(records="0 records")
 
 
 async def test_reload_for_admins_only(tg: BotUnderTest) -> None:
@@ -475,3 +475,31 @@ async def test_sighup_reloads(tg: BotUnderTest, monkeypatch: pytest.MonkeyPatch)
     await runner.with_sighup_reload(None)(tg.app)
     assert installed == [signal.SIGHUP]
     assert (await runner.sighup_reload(tg.app)).startswith("Reloaded")
+
+
+# --- short answers, sections and regions (issue 13) ----------------------------------------
+
+
+async def test_group_answer_is_short_with_a_deep_link(tg: BotUnderTest, kb: KnowledgeBase) -> None:
+    call = only(await tg.send(tg.updates.mention(DEEPFAKE_QUESTION)))
+    entry = kb.get("deepfake-video-call")
+    assert html.escape(entry.short, quote=False) in call.params["text"]
+    assert html.escape(entry.answer, quote=False) not in call.params["text"]
+    [[button]] = keyboard_data(call)
+    assert button["url"] == "https://t.me/ScamWiseTestBot?start=topic-deepfake-video-call"
+
+
+async def test_sections_edit_the_message_and_the_region_is_kept(
+    tg: BotUnderTest, kb: KnowledgeBase
+) -> None:
+    answer = only(await tg.send(tg.updates.text(TASK_QUESTION)))
+    _, edited = await tg.press(answer, "v:do:task-scam")
+    assert edited.method == "editMessageText" and "Where do you live" in edited.params["text"]
+    assert all(len(d.encode()) <= 64 for d in callback_data(edited))
+    toast, chosen = await tg.press(edited, "rs:au:task-scam")
+    assert "Australia" in toast.params["text"] and chosen.method == "editMessageText"
+    assert "Scamwatch" in chosen.params["text"] and "(to report)" in chosen.params["text"]
+    report = only(await tg.send(tg.updates.command("region")))
+    assert report.params["text"].startswith("📍 Where do you live")
+    hotlines = only(await tg.send(tg.updates.command("report")))
+    assert "Australia" in hotlines.params["text"] and "000." in hotlines.params["text"]

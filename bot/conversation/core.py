@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING, Protocol
 
 from bot.answers import compose
 from bot.conversation import texts, views
-from bot.conversation.actions import Action, parse
+from bot.conversation.actions import Action, encode, parse
 from bot.conversation.flood import FloodGuard, Verdict
+from bot.conversation.help_flow import HELP_VERBS, HelpFlow
 from bot.conversation.quiz_flow import QUIZ_COMMANDS, QUIZ_VERBS, QuizFlow
+from bot.conversation.regions import RegionMemory
 from bot.conversation.replies import Article, Outcome, QuizPlan, Reply, Who
 from bot.knowledge.models import TOPICS, Entry, KnowledgeBase
-from bot.knowledge.placeholders import values_from
+from bot.knowledge.placeholders import fill, values_from
 from bot.search.results import SearchResult, Status
 
 if TYPE_CHECKING:
@@ -32,7 +34,9 @@ SearchFn = Callable[[str, int], Awaitable[SearchResult]]
 REPORT_ENTRY = "report-hotlines"
 _NO_ARGUMENT = frozenset({"menu", "tl", "tip", "report"})
 PRIVACY_ENTRY = "privacy"
-DEFAULT_BOT_USERNAME = "ScamWiseBot"  # until the Telegram adapter sets the real one (getMe)
+# Links name the bot: SCAMWISE_BOT_USERNAME, or the real one once Telegram answers getMe. Until
+# then links show this placeholder, which says what to set, rather than a made-up bot.
+DEFAULT_BOT_USERNAME = "SET_SCAMWISE_BOT_USERNAME"
 
 
 class Recorder(Protocol):
@@ -45,6 +49,10 @@ class Recorder(Protocol):
     async def record_feedback(self, entry_id: str, vote: int) -> None: ...
 
     async def forget_user(self, user_id: int) -> int: ...
+
+    async def get_region(self, user_id: int) -> str | None: ...
+
+    async def set_region(self, user_id: int, region: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -84,6 +92,9 @@ class Conversation:
         self.inline_flood = FloodGuard(self.config.flood_limit * 3, self.config.flood_window_s)
         self.bot_username = bot_username  # used in quiz links; adapters may set it later
         self.quiz = QuizFlow(quizzes, lambda: self.bot_username) if quizzes is not None else None
+        self.help = HelpFlow(
+            lambda: self.kb, RegionMemory(store), lambda: self.bot_username, self.values
+        )
 
     def replace_knowledge(
         self, kb: KnowledgeBase, search: SearchFn, quizzes: dict[str, Quiz] | None = None
@@ -108,6 +119,7 @@ class Conversation:
 
     async def on_text(self, who: Who, text: str) -> list[Reply]:
         """Answer a free-text question from the knowledge base, or decline kindly."""
+        self.help.memory.heard(who.user_id, text)
         result = await self.search(text, 3)
         await self._record(result)
         if result.status is Status.EMPTY:
@@ -120,7 +132,7 @@ class Conversation:
             choices = [(h.entry_id, self._title(h.entry_id)) for h in result.choices]
             return [views.did_you_mean_reply(choices)]
         assert result.best is not None
-        return [self._answer(result.best.entry_id)]
+        return [self.help.answer(result.best.entry_id, who)]
 
     async def on_unsupported(self, who: Who) -> list[Reply]:
         """Stickers, photos without caption, voice and so on: explain that we read text."""
@@ -143,12 +155,13 @@ class Conversation:
             "report": self._report,
             "privacy": self._privacy,
             "forgetme": self._forget_ask,
+            "region": self._region,
         }.get(command.lower(), self._help)
         return await handler(who, args)
 
     async def _start(self, who: Who, payload: str) -> list[Reply]:
         if payload.startswith("topic-") and self.kb.get(payload[len("topic-") :]):
-            return [self._answer(payload[len("topic-") :])]
+            return [self.help.answer(payload[len("topic-") :], who)]
         if payload.startswith("quiz-") and self.quiz is not None:
             replies = await self.quiz.deep_link(who, payload[len("quiz-") :])
             if replies is not None:
@@ -169,10 +182,17 @@ class Conversation:
         return [views.tip_reply(flag, entry.id, entry.title)]
 
     async def _report(self, who: Who, args: str) -> list[Reply]:
-        return [self._answer(REPORT_ENTRY, feedback=False)]
+        return [await self.hotline_reply(who)]
+
+    async def _region(self, who: Who, args: str) -> list[Reply]:
+        return [await self.help.region_command(who)]
+
+    async def hotline_reply(self, who: Who, *, edit: bool = False) -> Reply:
+        """The hotline view for this user: their region's lines, or the region question."""
+        return await self.help.hotline(who, edit=edit)
 
     async def _privacy(self, who: Who, args: str) -> list[Reply]:
-        return [self._answer(PRIVACY_ENTRY, feedback=False)]
+        return [self.help.answer(PRIVACY_ENTRY, who, feedback=False)]
 
     async def _forget_ask(self, who: Who, args: str) -> list[Reply]:
         return [views.forget_confirm_reply()]
@@ -189,6 +209,8 @@ class Conversation:
         verb, arg = action.verb, action.arg
         if verb in QUIZ_VERBS:
             return await self.quiz.button(who, action) if self.quiz is not None else None
+        if verb in HELP_VERBS:
+            return await self.help.button(who, action)
         if verb in _NO_ARGUMENT and (arg or action.arg2):
             return None
         if verb == "menu":
@@ -198,8 +220,8 @@ class Conversation:
         if verb == "t" and arg in TOPICS and self.kb.by_topic(arg):
             return Outcome([views.topic_reply(self.kb, arg)])
         if verb in {"e", "b"} and self.kb.get(arg):
-            back = self._topic(arg) if verb == "b" else None
-            return Outcome([self._answer(arg, back_topic=back, edit=verb == "b")])
+            back = encode("t", self._topic(arg)) if verb == "b" else None
+            return Outcome([self.help.answer(arg, back=back, edit=verb == "b")])
         if verb == "fb" and arg in {"u", "d"} and self.kb.get(action.arg2):
             return await self._feedback(action.arg2, 1 if arg == "u" else -1)
         if verb == "tip":
@@ -215,16 +237,21 @@ class Conversation:
             await self.store.record_feedback(entry_id, vote)
         except Exception:  # storage trouble must not spoil the conversation
             log.exception("could not store feedback for %s", entry_id)
-        answer = compose(self._entry(entry_id), self.kb, self.values)
-        return Outcome(
-            [views.answer_reply(answer, feedback=False, edit=True)], texts.FEEDBACK_THANKS
-        )
+        reply = self.help.answer(entry_id, feedback=False, edit=True)
+        return Outcome([reply], texts.FEEDBACK_THANKS)
 
     async def _forget(self, who: Who, confirmed: bool) -> Outcome:
         if not confirmed:
             return Outcome([views.text_reply(texts.FORGET_CANCELLED, edit=True)])
         count = await self.store.forget_user(who.user_id)
-        return Outcome([views.text_reply(texts.FORGET_DONE.format(count=count), edit=True)])
+        self.help.memory.forget(who.user_id)
+        return Outcome(
+            [
+                views.text_reply(
+                    texts.FORGET_DONE.format(records=texts.plural(count, "record")), edit=True
+                )
+            ]
+        )
 
     # --- group quizzes (the Telegram adapter posts the polls) --------------------------------
 
@@ -269,11 +296,11 @@ class Conversation:
         for hit in result.hits[:3]:
             if hit.score < self.config.threshold:
                 continue
-            answer = compose(self._entry(hit.entry_id), self.kb, self.values)
-            description = _preview(answer.text)
-            articles.append(
-                Article(answer.entry_id, answer.title, description, views.answer_text(answer))
-            )
+            entry = self._entry(hit.entry_id)
+            answer = compose(entry, self.kb, self.values)
+            description = _preview(fill(entry.short, self.values) or answer.text)
+            text = self.help.inline_text(answer.entry_id)
+            articles.append(Article(answer.entry_id, answer.title, description, text))
         return articles
 
     # --- helpers ----------------------------------------------------------------------------
@@ -294,17 +321,6 @@ class Conversation:
     def _topic(self, entry_id: str) -> str:
         entry = self.kb.get(entry_id)
         return entry.topic if entry else ""
-
-    def _answer(
-        self,
-        entry_id: str,
-        *,
-        feedback: bool = True,
-        back_topic: str | None = None,
-        edit: bool = False,
-    ) -> Reply:
-        answer = compose(self._entry(entry_id), self.kb, self.values)
-        return views.answer_reply(answer, feedback=feedback, back_topic=back_topic, edit=edit)
 
     async def _record(self, result: SearchResult) -> None:
         """Store declined, ambiguous and low-confidence questions (no user id) for maintainers."""

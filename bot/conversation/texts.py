@@ -26,6 +26,7 @@ HELP_LINES: tuple[tuple[str, str], ...] = (
     ("/topics", "browse everything I know, topic by topic"),
     ("/tips", "a random red flag to remember"),
     ("/report", "what to do now and who to call, by region"),
+    ("/region", "choose your region, for its hotlines"),
     ("/privacy", "what I store and for how long"),
     ("/quiz", "test yourself: can you spot the scam?"),
     ("/newclass", "<quiz id>: a quiz link and QR code for your class"),
@@ -64,10 +65,10 @@ FEEDBACK_THANKS = "Thanks for the feedback!"
 TOPICS_TITLE = "What would you like to read about?"
 FORGET_CONFIRM = (
     "This deletes everything ScamWise stores about you: your quiz progress and answers, the "
-    "classes you created and your group quiz scores. "
+    "classes you created, your group quiz scores and the region you chose. "
     "It cannot be undone. Delete it?"
 )
-FORGET_DONE = "Done: everything stored about you has been deleted ({count} records)."
+FORGET_DONE = "Done: everything stored about you has been deleted ({records})."
 FORGET_CANCELLED = "OK, nothing was deleted."
 TIP_TITLE = "💡 Red flag to remember"
 ERROR = "Sorry, something went wrong on my side. Please try again in a moment."
@@ -105,16 +106,22 @@ CLASS_CREATED = (
 )
 CLASS_COMMANDS = "Code: {code}\nSee the results: /results {code}\nStop it: /closeclass {code}"
 RESULTS_USAGE = "Send /results followed by a class code. /classes lists your classes."
-RESULTS_NOT_ALLOWED = "Sorry, only the person who created that class can see its results."
+# The same words whether the code exists or not: nobody learns which codes are in use.
+RESULTS_NOT_ALLOWED = "No class of yours has that code. Send /classes to see your classes."
 RESULTS_NOBODY = "Nobody has finished this quiz yet."
 CLOSE_USAGE = "Send /closeclass followed by a class code. /classes lists your classes."
-CLOSE_NOT_ALLOWED = "Sorry, only the person who created that class can close it."
+CLOSE_NOT_ALLOWED = "No class of yours has that code. Send /classes to see your classes."
 CLOSE_DONE = "Class {code} ({title}) is closed: nobody can start or continue it now."
 CLASSES_TITLE = "Your classes"
 CLASSES_NONE = "You haven't created any classes yet. Send /newclass followed by a quiz id."
-GROUP_QUIZ_INTRO = "🧠 {title}: {count} questions coming up as quiz polls. Tap your answer!"
+GROUP_QUIZ_INTRO = "🧠 {title}: {questions} coming up as quiz polls. Tap your answer!"
 LEADERBOARD_TITLE = "🏆 Quiz results"
 LEADERBOARD_NOBODY = "Nobody answered this time. Try another quiz with /quiz!"
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """ "1 record", "3 records" (`many` for irregular plurals)."""
+    return f"{count} {one if count == 1 else (many or one + 's')}"
 
 
 def decline_text(status: Status) -> str:

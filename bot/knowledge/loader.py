@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.errors import KnowledgeError, Problem
 from bot.knowledge.models import KnowledgeBase
+from bot.knowledge.regions import REGIONS_FILE, check_hotline_lines, load_regions
 from bot.knowledge.validate import (
     EntryDraft,
     SourcesResult,
@@ -77,10 +78,15 @@ def load_knowledge(directory: Path) -> KnowledgeBase:
         check_references(drafts, None, problems)
     else:
         check_references(drafts, sources.ids, problems, sources.sources)
+    regions_file = display_path(directory / REGIONS_FILE, root)
+    regions = load_regions(directory, regions_file, problems)
+    if regions is not None:
+        check_hotline_lines(regions, [(d.entry, d.checker) for d in drafts], problems)
     if problems:
         raise KnowledgeError(sorted(problems, key=_sort_key))
     valid_sources = sources.sources if sources is not None else {}
-    return KnowledgeBase(entries=tuple(d.entry for d in drafts), sources=valid_sources)
+    entries = tuple(d.entry for d in drafts)
+    return KnowledgeBase(entries=entries, sources=valid_sources, regions=regions)
 
 
 def _without_location(item: Any) -> dict[str, Any]:

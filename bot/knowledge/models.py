@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.knowledge.regions import RegionBook
 
 TOPICS: tuple[str, ...] = (
     "jobs",
@@ -81,10 +85,11 @@ class Entry:
 
 @dataclass(frozen=True)
 class KnowledgeBase:
-    """All entries and sources, validated, in file order."""
+    """All entries and sources, validated, in file order (and regions.yaml when present)."""
 
     entries: tuple[Entry, ...]
     sources: dict[str, Source] = field(default_factory=dict)
+    regions: RegionBook | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_id", {e.id: e for e in self.entries})

@@ -178,8 +178,8 @@ def _answer(checker: FieldChecker) -> str | None:
 
 
 def _short(checker: FieldChecker) -> str | None:
-    """The optional short answer: plain text of at most MAX_SHORT_WORDS words."""
-    short = checker.text("short", required=False)
+    """The short answer shown first: plain text of at most MAX_SHORT_WORDS words."""
+    short = checker.text("short")
     if short is None:
         return None
     words = len(short.split())

@@ -54,6 +54,7 @@ def quiz_list_reply(quizzes: Iterable[Quiz], intro: str = texts.QUIZ_PICK) -> Re
     rows: list[tuple[Button, ...]] = []
     for quiz in quizzes:
         spans += [plain("\n\n"), bold(quiz.title), plain(f"\n{quiz.description}")]
+        spans.append(italic(f"\nid: {quiz.id}"))  # what /quiz, /newclass and groups take
         rows.append((start_quiz_button(f"🧠 {quiz.title}", quiz.id),))
     if not rows:
         return Reply((plain(texts.QUIZ_UNAVAILABLE),))
@@ -219,7 +220,9 @@ def poll_specs(quiz: Quiz) -> tuple[PollSpec, ...]:
 
 def group_intro_reply(quiz: Quiz) -> Reply:
     """The message posted before a group quiz's polls."""
-    intro = texts.GROUP_QUIZ_INTRO.format(title=quiz.title, count=len(quiz.questions))
+    intro = texts.GROUP_QUIZ_INTRO.format(
+        title=quiz.title, questions=texts.plural(len(quiz.questions), "question")
+    )
     return Reply((bold(intro),))
 
 

@@ -227,17 +227,22 @@ def encoder_path(directory: Path, meta: IndexMeta) -> Path | None:
     return directory / meta.encoder_file if meta.encoder_file else None
 
 
+# The commands that rebuild the index from a checkout: make sets up .venv first; the second one
+# works once .venv exists (a bare `python` may be one without the project's dependencies).
+REBUILD = "run `make index` (or `.venv/bin/python scripts/build_index.py`) to rebuild it"
+
+
 def check_fresh(meta: IndexMeta, *, model: str, content_hash: str, where: Path) -> None:
     """Raise IndexStaleError when the index was built from other content or another model."""
     if meta.model != model:
         raise IndexStaleError(
             f"the index in {where} was built with model {meta.model!r} but SCAMWISE_MODEL is "
-            f"{model!r}: run `python scripts/build_index.py` (or `make run`) to rebuild it"
+            f"{model!r}: {REBUILD}"
         )
     if meta.content_hash != content_hash:
         raise IndexStaleError(
             f"the index in {where} was built from other knowledge content (built "
-            f"{meta.built_at}): run `python scripts/build_index.py` (or `make run`) to rebuild it"
+            f"{meta.built_at}): {REBUILD}"
         )
 
 

@@ -16,15 +16,26 @@ from bot.search.index import EncoderRecord, IndexMeta, VectorIndex
 BATCH = 64
 
 
-def index_texts(kb: KnowledgeBase) -> tuple[list[str], list[str]]:
-    """The texts to embed (each entry's title and every example question) and their entry ids."""
-    texts: list[str] = []
-    payloads: list[str] = []
+def index_rows(kb: KnowledgeBase) -> list[tuple[str, str, bool]]:
+    """(text, entry id, is a tag) per vector: each entry's title, questions, then tags.
+
+    Tags are the names people use for a scam ("刷单", "pig butchering", "ICO"): embedded on
+    their own, a one-term question meets its entry's tag instead of a long sentence. Only
+    term-like questions are matched against tags (see bot.search.definitions).
+    """
+    rows: list[tuple[str, str, bool]] = []
     for entry in kb.entries:
-        for text in (entry.title, *entry.questions):
-            texts.append(text)
-            payloads.append(entry.id)
-    return texts, payloads
+        sentences = dict.fromkeys((entry.title, *entry.questions))
+        rows += [(text, entry.id, False) for text in sentences]
+        tags = [tag for tag in dict.fromkeys(entry.tags) if tag not in sentences]
+        rows += [(tag, entry.id, True) for tag in tags]
+    return rows
+
+
+def index_texts(kb: KnowledgeBase) -> tuple[list[str], list[str]]:
+    """The texts to embed and their entry ids (see `index_rows`)."""
+    rows = index_rows(kb)
+    return [text for text, _, _ in rows], [entry_id for _, entry_id, _ in rows]
 
 
 def _batches(texts: list[str], size: int) -> Iterator[list[str]]:

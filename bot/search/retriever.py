@@ -8,8 +8,10 @@ import numpy as np
 
 from bot.knowledge.models import KnowledgeBase
 from bot.search.config import RetrievalConfig
+from bot.search.definitions import definition_term, is_term
 from bot.search.embedder import Embedder
 from bot.search.index import VectorIndex
+from bot.search.indexing import index_rows
 from bot.search.lexical import LexicalScorer
 from bot.search.query import MAX_QUERY_CHARS, clean_query
 from bot.search.results import Hit, SearchResult, Status
@@ -35,6 +37,9 @@ class Retriever:
         if missing:
             raise ValueError(f"index payloads name entries not in the knowledge base: {missing}")
         self._row_entry = np.array([position[p] for p in index.payloads], dtype=np.int64)
+        # Which vectors are tags; the index was built from this knowledge (content hash).
+        tags = [is_tag for _, _, is_tag in index_rows(kb)]
+        self._tag_rows = np.array(tags if len(tags) == len(index.payloads) else [], dtype=bool)
         self._lexical = LexicalScorer(kb.entries)
 
     def search(self, text: str, k: int = 3) -> SearchResult:
@@ -44,7 +49,9 @@ class Retriever:
     def search_many(self, texts: Sequence[str], k: int = 3) -> list[SearchResult]:
         """Search several messages with one call to the embedder."""
         cleaned = [clean_query(t) for t in texts]
-        todo = [q for q in cleaned if q is not None]
+        # "what is X" is searched as X (the result still shows the question as typed).
+        searched = {q: definition_term(q) or q for q in cleaned if q is not None}
+        todo = [searched[q] for q in cleaned if q is not None]
         vectors = self._embed(todo)
         results: list[SearchResult] = []
         row = 0
@@ -56,7 +63,8 @@ class Retriever:
                 continue
             qvec = vectors[row] if vectors is not None else None
             row += 1
-            results.append(self._decide(query, self._rank(query, qvec)[: max(k, 2)]))
+            hits = self._rank(searched[query], qvec, terms=is_term(query))[: max(k, 2)]
+            results.append(self._decide(query, hits))
         return results
 
     def _embed(self, queries: list[str]) -> np.ndarray | None:
@@ -64,9 +72,9 @@ class Retriever:
             return None
         return self.embedder.embed(queries)
 
-    def _rank(self, query: str, qvec: np.ndarray | None) -> list[Hit]:
+    def _rank(self, query: str, qvec: np.ndarray | None, *, terms: bool = False) -> list[Hit]:
         n = len(self._ids)
-        dense = self._dense_scores(qvec) if qvec is not None else np.zeros(n, np.float32)
+        dense = self._dense_scores(qvec, terms) if qvec is not None else np.zeros(n, np.float32)
         raw = self._lexical.scores(query) if self.config.mode != "dense" else np.zeros(n)
         lexical = raw / (raw + self.config.bm25_scale)
         fused = self._fuse(dense, lexical)
@@ -76,12 +84,18 @@ class Retriever:
             for i in order
         ]
 
-    def _dense_scores(self, qvec: np.ndarray) -> np.ndarray:
-        """Per-entry score: max (or mean of the top k) similarity of its vectors to the query."""
+    def _dense_scores(self, qvec: np.ndarray, terms: bool = False) -> np.ndarray:
+        """Per-entry score: max (or mean of the top k) similarity of its vectors to the query.
+
+        Tag vectors count only for term-like queries (`terms`): a sentence is compared with
+        titles and questions.
+        """
         n = len(self._ids)
         sims, rows = self.index.search(qvec[None, :], self.config.candidate_vectors)
         sims, rows = sims[0], rows[0]
         valid = rows >= 0
+        if not terms and len(self._tag_rows):
+            valid &= ~self._tag_rows[np.where(valid, rows, 0)]
         sims, entries = sims[valid], self._row_entry[rows[valid]]
         floor = float(sims.min()) if len(sims) else 0.0
         scores = np.full(n, floor, dtype=np.float32)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from datetime import UTC
 
@@ -12,10 +13,25 @@ HEADERS = ("question", "count", "best id", "mean score", "last seen")
 RIGHT_ALIGNED = {1, 3}  # count and mean score
 
 
+def display_width(text: str) -> int:
+    """Terminal columns of `text`: wide (Chinese, full-width) characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int, *, right: bool = False) -> str:
+    """`text` padded with spaces to `width` terminal columns."""
+    space = " " * max(0, width - display_width(text))
+    return space + text if right else text + space
+
+
 def _cut(text: str, width: int = QUESTION_WIDTH) -> str:
-    """One line of at most `width` characters, ending in an ellipsis when cut."""
+    """One line of at most `width` terminal columns, ending in an ellipsis when cut."""
     line = " ".join(text.split())
-    return line if len(line) <= width else line[: width - 1] + "…"
+    if display_width(line) <= width:
+        return line
+    while display_width(line) > width - 1:
+        line = line[:-1]
+    return line + "…"
 
 
 def _cells(row: UnansweredRow) -> tuple[str, ...]:
@@ -32,7 +48,7 @@ def _cells(row: UnansweredRow) -> tuple[str, ...]:
 def _line(cells: Sequence[str], widths: Sequence[int]) -> str:
     """Cells padded to their column widths, two spaces apart."""
     parts = [
-        cell.rjust(width) if i in RIGHT_ALIGNED else cell.ljust(width)
+        _pad(cell, width, right=i in RIGHT_ALIGNED)
         for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
     ]
     return "  ".join(parts).rstrip()
@@ -43,6 +59,6 @@ def format_unanswered(rows: Sequence[UnansweredRow]) -> str:
     if not rows:
         return "No unanswered questions recorded."
     table = [HEADERS, *(_cells(row) for row in rows)]
-    widths = [max(len(line[i]) for line in table) for i in range(len(HEADERS))]
+    widths = [max(display_width(line[i]) for line in table) for i in range(len(HEADERS))]
     rule = ["-" * width for width in widths]
     return "\n".join(_line(cells, widths) for cells in [table[0], rule, *table[1:]])

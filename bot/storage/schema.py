@@ -258,7 +258,27 @@ def _v2_quiz(conn: Connection) -> None:
     metadata.create_all(conn, tables=QUIZ_TABLES)
 
 
+# --- regions (migration "user_regions") -----------------------------------------------------
+REGION_ID_MAX_CHARS = 8
+
+# The region a user chose (for hotlines); one row per user, deleted by /forgetme.
+user_regions = sa.Table(
+    "user_regions",
+    metadata,
+    sa.Column("user_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("region", sa.String(REGION_ID_MAX_CHARS), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+)
+USER_TABLES.append(user_regions)
+
+
+def _v_user_regions(conn: Connection) -> None:
+    """The region each user chose for hotlines (issue 13)."""
+    metadata.create_all(conn, tables=[user_regions])
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [_v1_initial, _v2_quiz]
+MIGRATIONS.append(_v_user_regions)
 
 
 def stored_version(conn: Connection) -> int:

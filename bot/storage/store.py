@@ -288,6 +288,20 @@ class Store:
             rows = (await conn.execute(stmt)).all()
         return [FeedbackRow(r.entry_id, int(r.ups), int(r.downs)) for r in rows]
 
+    async def get_region(self, user_id: int) -> str | None:
+        """The region id this user chose, or None."""
+        table = schema.user_regions
+        stmt = sa.select(table.c.region).where(table.c.user_id == user_id)
+        async with self._tx(write=False) as conn:
+            return (await conn.execute(stmt)).scalar_one_or_none()
+
+    async def set_region(self, user_id: int, region: str, at: datetime | None = None) -> None:
+        """Remember the user's region (replacing an earlier choice) in one transaction."""
+        table = schema.user_regions
+        row = {"user_id": user_id, "region": region, "updated_at": at or datetime.now(UTC)}
+        delete = sa.delete(table).where(table.c.user_id == user_id)
+        await self._write([delete, sa.insert(table).values(**row)])
+
     async def forget_user(self, user_id: int) -> int:
         """Delete every row of this user from the user tables in one transaction."""
         tables = schema.USER_TABLES

@@ -1,0 +1,68 @@
+"""Ctrl-C in the terminal chat quits at once, with exit code 0 even under make."""
+
+from __future__ import annotations
+
+import os
+import select
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+CHAT = """\
+import asyncio, sys
+sys.path.insert(0, {root!r})
+from bot.terminal import own_foreground, read_line
+
+async def chat():
+    while True:
+        await read_line("> ")
+
+with own_foreground():
+    try:
+        asyncio.run(chat())
+    except KeyboardInterrupt:
+        print("goodbye")
+        sys.exit(0)
+"""
+
+
+def _run_in_pty(argv: list[str], timeout: float = 60.0) -> tuple[str, int]:
+    """Start argv on a new terminal, press Ctrl-C at the first prompt; (output, exit code)."""
+    import pty
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: becomes `make`
+        os.execvp(argv[0], argv)
+    out, sent, deadline = b"", False, time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+        if not sent and out.endswith(b"> "):
+            time.sleep(0.2)
+            os.write(fd, b"\x03")  # the terminal turns it into SIGINT for its foreground group
+            sent = True
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return out.decode(errors="replace"), os.waitstatus_to_exitcode(status)
+
+
+@pytest.mark.skipif(shutil.which("make") is None or sys.platform == "win32", reason="needs make")
+def test_ctrl_c_under_make_exits_0(tmp_path: Path) -> None:
+    script = tmp_path / "chat.py"
+    script.write_text(CHAT.format(root=str(ROOT)), encoding="utf-8")
+    (tmp_path / "Makefile").write_text(f"run:\n\t{sys.executable} {script}\n", encoding="utf-8")
+    out, code = _run_in_pty(["make", "-s", "-C", str(tmp_path), "run"])
+    assert "goodbye" in out and "Interrupt" not in out, out
+    assert code == 0
