@@ -23,7 +23,7 @@ from bot.errors import SettingsError
 from bot.knowledge.models import KnowledgeBase
 from bot.settings import load_settings
 from bot.storage import schema
-from bot.telegram import build_application, render, runner
+from bot.telegram import build_application, render, retry, runner
 from tests.telegram_harness import (
     GROUP_ID,
     MEDIA,
@@ -364,11 +364,52 @@ async def test_a_429_is_retried_and_delivered(tg: BotUnderTest) -> None:
     assert texts.HELP_TITLE in calls[1].params["text"]
 
 
+@pytest.fixture
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Back off 10 ms instead of half a second (set before the application is built)."""
+    monkeypatch.setattr(retry, "FIRST_DELAY_S", 0.01)
+
+
 @pytest.mark.parametrize("kind", ["502", "500", "network"])
-async def test_send_failures_do_not_stop_the_bot(
-    tg: BotUnderTest, kind: str, caplog: pytest.LogCaptureFixture
+async def test_one_blip_costs_a_delay_not_the_reply(
+    quick_retries: None, tg: BotUnderTest, kind: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     tg.request.fail_next("sendMessage", kind)
+    update = tg.updates.command("help")
+    calls = await tg.send(update)
+    assert [c.method for c in calls] == ["sendMessage", "sendMessage"]
+    assert texts.HELP_TITLE in calls[1].params["text"]
+    assert "caused an error" not in caplog.text
+
+
+@pytest.mark.parametrize("kind", ["408", "400"])
+async def test_final_answers_are_not_retried(
+    quick_retries: None, tg: BotUnderTest, kind: str
+) -> None:
+    # 400 is final; a 408-style timeout on a send may have been delivered: sending it again
+    # could post it twice (a timeout is only retried for edits and answers).
+    if kind == "408":
+        tg.request.fail_next("sendMessage", "timeout")
+    else:
+        tg.request.fail_next("sendMessage", "400", why="Bad Request: chat not found")
+    calls = await tg.send(tg.updates.command("help"))
+    assert [c.method for c in calls] == ["sendMessage", "sendMessage"]  # no second try
+    assert texts.HELP_TITLE in calls[0].params["text"] and calls[1].params["text"] == texts.ERROR
+
+
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+async def test_four_429s_in_a_row_end_in_one_apology(tg: BotUnderTest) -> None:
+    tg.request.fail_next("sendMessage", "429", times=4)
+    calls = await tg.send(tg.updates.command("help"))
+    assert [c.method for c in calls] == ["sendMessage"] * 5
+    assert [c.params["text"] for c in calls[4:]] == [texts.ERROR]
+
+
+@pytest.mark.parametrize("kind", ["502", "500", "network"])
+async def test_send_failures_do_not_stop_the_bot(
+    quick_retries: None, tg: BotUnderTest, kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    tg.request.fail_next("sendMessage", kind, times=retry.NETWORK_RETRIES + 1)
     update = tg.updates.text(OFF_TOPIC)
     await tg.send(update)
     assert f"update {update['update_id']} caused an error" in caplog.text

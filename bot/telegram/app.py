@@ -12,7 +12,7 @@ from typing import Any
 
 from telegram import BotCommand
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder
 from telegram.request import BaseRequest
 
 from bot.app import open_services
@@ -23,6 +23,7 @@ from bot.settings import Settings, load_settings
 from bot.telegram.group_quiz import GROUP_QUIZZES, GroupQuizzes
 from bot.telegram.handlers import SERVICES, add_handlers
 from bot.telegram.redact import install_redaction
+from bot.telegram.retry import RetryingRateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +56,12 @@ def build_application(
     builder = (
         ApplicationBuilder()
         .token(token)
+        .base_url(settings.telegram_api_url)
+        .base_file_url(file_url(settings.telegram_api_url))
         .rate_limiter(
-            AIORateLimiter(overall_max_rate=settings.telegram_max_rate, max_retries=MAX_RETRIES)
+            RetryingRateLimiter(
+                overall_max_rate=settings.telegram_max_rate, max_retries=MAX_RETRIES
+            )
         )
         # Handle updates concurrently so that questions from many users meet in one batch.
         .concurrent_updates(settings.concurrent_updates)
@@ -73,6 +78,12 @@ def build_application(
     application.bot_data[GROUP_QUIZZES] = GroupQuizzes(settings.group_quiz_seconds)
     add_handlers(application)
     return application
+
+
+def file_url(api_url: str) -> str:
+    """The file download URL that goes with a Bot API URL (…/bot → …/file/bot)."""
+    head, sep, tail = api_url.rpartition("/bot")
+    return f"{head}/file/bot{tail}" if sep else api_url
 
 
 def _post_init(settings: Settings, embedder: Embedder | None) -> Hook:

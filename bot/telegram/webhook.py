@@ -20,6 +20,7 @@ from typing import Any
 import tornado.httpserver
 import tornado.web
 from telegram import Update
+from telegram.error import InvalidToken, NetworkError
 
 from bot.settings import Settings
 from bot.telegram.handlers import SERVICES
@@ -93,10 +94,26 @@ async def serve_webhook(application: Any, settings: Settings, path: str, secret:
         await stop.wait()
 
 
+async def initialize_with_retries(application: Any, retries: int) -> None:
+    """`initialize()` (getMe), retried with backoff while Telegram cannot be reached."""
+    for attempt in range(retries + 1):
+        try:
+            await application.initialize()
+            return
+        except InvalidToken:
+            raise
+        except NetworkError as exc:
+            if attempt == retries:
+                raise
+            delay = min(2.0**attempt, 30.0)
+            log.warning("cannot reach Telegram (%s); retrying in %.0f s", exc, delay)
+            await asyncio.sleep(delay)
+
+
 @contextlib.asynccontextmanager
 async def running_webhook(application: Any, settings: Settings, path: str, secret: str) -> Any:
     """The application started with its webhook server listening; all closed on exit."""
-    await application.initialize()
+    await initialize_with_retries(application, settings.bootstrap_retries)
     if application.post_init:
         await application.post_init(application)
     await application.start()
