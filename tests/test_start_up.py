@@ -15,6 +15,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -28,7 +29,7 @@ SECRET_PART = TOKEN.split(":", 1)[1]
 class Refusing(BaseHTTPRequestHandler):
     """Answers every Bot API call as Telegram does for a revoked token."""
 
-    paths: list[str] = []
+    paths: ClassVar[list[str]] = []
 
     def do_POST(self) -> None:
         Refusing.paths.append(self.path)
@@ -79,9 +80,7 @@ def run_bot(tmp_path: Path, api_url: str, **extra: str) -> subprocess.CompletedP
     )  # fmt: skip
 
 
-def test_a_rejected_token_is_one_line_and_never_printed(
-    tmp_path: Path, refusing_api: str
-) -> None:
+def test_a_rejected_token_is_one_line_and_never_printed(tmp_path: Path, refusing_api: str) -> None:
     Refusing.paths.clear()
     done = run_bot(tmp_path, refusing_api)
     assert Refusing.paths and all(p.startswith(f"/bot{TOKEN}/") for p in Refusing.paths)

@@ -77,7 +77,7 @@ class OfflineRequest(BaseRequest):
         """Nothing to close."""
 
     def fail_next(self, method: str, kind: str = "429", times: int = 1, why: str = "") -> None:
-        """The next `times` calls of `method` fail: "429", "network", "timeout" or an HTTP status."""
+        """The next `times` calls of `method` fail: "429", "network", "timeout" or a status."""
         self._failures.setdefault(method, deque()).extend([(kind, why)] * times)
 
     def of(self, method: str) -> list[Call]:
