@@ -18,9 +18,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.knowledge.models import KnowledgeBase
-from bot.search.embedder import DEFAULT_MODEL
-from bot.search.indexing import build_index
 from tests.conftest import FakeEmbedder
 from tests.telegram_harness import (
     BOT_USERNAME,
@@ -87,14 +84,6 @@ def html_problems(text: str) -> list[str]:
     if len(text) > 4096:
         problems.append(f"{len(text)} characters")
     return problems
-
-
-@pytest.fixture(scope="module")
-def fake_index_dir(tmp_path_factory: pytest.TempPathFactory, kb: KnowledgeBase) -> Path:
-    """The real knowledge base indexed with the hash embedder."""
-    out = tmp_path_factory.mktemp("fake-index")
-    build_index(kb, FakeEmbedder(), out, DEFAULT_MODEL)
-    return out
 
 
 Feed = Callable[[BotUnderTest, Any], Coroutine[Any, Any, None]]
