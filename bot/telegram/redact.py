@@ -116,4 +116,4 @@ def guard_stderr() -> None:
     import sys
 
     if not getattr(sys.stderr, "scamwise_redacting", False):
-        sys.stderr = RedactingStream(sys.stderr)  # type: ignore[assignment]
+        sys.stderr = RedactingStream(sys.stderr)
