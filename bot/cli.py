@@ -133,16 +133,18 @@ CONNECT_HINT = (
 
 
 async def _console(settings: Any) -> int:
-    from bot.app import open_services
+    from bot.app import open_services, prune_daily
     from bot.console import ConsoleChat, read_stdin, run_console
 
     services = await open_services(settings)
+    pruning = asyncio.create_task(prune_daily(services))
     try:
         print(
             "ScamWise: ask me about fake jobs, crypto or AI scams. /help for more, quit to leave."
         )
         await run_console(ConsoleChat(services.conversation), read_stdin, print)
     finally:
+        pruning.cancel()
         await services.aclose()
     return 0
 

@@ -9,14 +9,16 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from bot.conversation import texts
 from tests.conftest import FakeEmbedder
-from tests.telegram_harness import BotUnderTest, Updates, started, telegram_settings
+from tests.telegram_harness import KNOWLEDGE, BotUnderTest, Updates, started, telegram_settings
 
 QUESTION = "someone pays me to like videos, is it a scam?"
 
@@ -90,3 +92,75 @@ async def test_a_search_that_still_fails_at_close_gets_the_apology(
     }
     assert set(replied) == {u.user["id"] for u in users}  # nobody is left without a reply
     assert texts.ERROR in replied.values()
+
+
+# --- retention while running -------------------------------------------------------------------
+
+
+class Clock:
+    """A controllable "now" for Services.clock."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def unanswered_count(services: Any) -> int:
+    return sum(r.count for r in await services.store.top_unanswered(limit=1000))
+
+
+async def test_the_bot_prunes_once_a_day_while_running(fake_bot: BotUnderTest) -> None:
+    from bot.telegram.app import PRUNE_JOB
+
+    services = fake_bot.services
+    clock = Clock()
+    services.clock = clock
+    (job,) = fake_bot.app.job_queue.get_jobs_by_name(PRUNE_JOB)
+    assert job.job.trigger.interval == timedelta(days=1)
+    await services.store.record_unanswered("old question", None, 0.1, "declined", at=clock.now)
+    days = services.settings.retention_days
+    clock.now += timedelta(days=days - 1)
+    await job.run(fake_bot.app)  # a day before the limit: kept
+    assert await unanswered_count(services) == 1
+    clock.now += timedelta(days=2)
+    await job.run(fake_bot.app)  # past the limit: gone, with no restart
+    assert await unanswered_count(services) == 0
+
+
+async def test_the_console_prunes_once_a_day_while_running(
+    tmp_path: Path, fake_index_dir: Path
+) -> None:
+    from bot.app import PRUNE_INTERVAL_S, open_services, prune_daily
+    from bot.settings import load_settings
+
+    settings = load_settings(
+        knowledge_dir=KNOWLEDGE,
+        index_dir=fake_index_dir,
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/db.sqlite3",
+        retention_days=2,
+    )
+    services = await open_services(settings, FakeEmbedder())
+    clock = Clock()
+    services.clock = clock
+    slept: list[float] = []
+    counts: list[int] = []
+
+    async def one_day_passes(seconds: float) -> None:
+        """The timer's sleep: the clock moves on by that long, at once."""
+        if len(slept) == 4:
+            raise asyncio.CancelledError
+        if slept:
+            counts.append(await unanswered_count(services))
+        slept.append(seconds)
+        clock.now += timedelta(seconds=seconds)
+
+    try:
+        await services.store.record_unanswered("old", None, 0.1, "declined", at=clock.now)
+        with pytest.raises(asyncio.CancelledError):
+            await prune_daily(services, sleep=one_day_passes)
+    finally:
+        await services.aclose()
+    assert slept == [PRUNE_INTERVAL_S] * 4
+    assert counts == [1, 1, 0]  # after day 1 and day 2 kept; pruned once past 2 days

@@ -130,13 +130,13 @@ def _install_sqlite_hooks(engine: AsyncEngine, busy_timeout_s: float) -> None:
 # --- end of SQLite setup hook. ---------------------------------------------------------------
 
 
-def _since(days: int | None) -> datetime | None:
-    """The cut-off time `days` ago, or None for no limit."""
+def _since(days: int | None, now: datetime | None = None) -> datetime | None:
+    """The cut-off time `days` before `now` (default: the current time), or None for no limit."""
     if days is None:
         return None
     if days < 0:
         raise ValueError(f"days must be >= 0, got {days}")
-    return datetime.now(UTC) - timedelta(days=days)
+    return (now or datetime.now(UTC)) - timedelta(days=days)
 
 
 class Store:
@@ -293,8 +293,8 @@ class Store:
         tables = schema.USER_TABLES
         return await self._write([sa.delete(t).where(t.c.user_id == user_id) for t in tables])
 
-    async def prune(self, older_than_days: int) -> int:
+    async def prune(self, older_than_days: int, now: datetime | None = None) -> int:
         """Delete unanswered and feedback rows older than that many days; return the count."""
-        cutoff = _since(older_than_days)
+        cutoff = _since(older_than_days, now)
         tables = (schema.unanswered, schema.feedback)
         return await self._write([sa.delete(t).where(t.c.created_at < cutoff) for t in tables])

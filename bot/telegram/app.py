@@ -12,10 +12,10 @@ from typing import Any
 
 from telegram import BotCommand
 from telegram.error import TelegramError
-from telegram.ext import Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
-from bot.app import open_services
+from bot.app import PRUNE_INTERVAL_S, open_services
 from bot.conversation import texts
 from bot.errors import SettingsError
 from bot.search.embedder import Embedder
@@ -93,9 +93,27 @@ def _post_init(settings: Settings, embedder: Embedder | None) -> Hook:
             application.bot_data[SERVICES] = await open_services(settings, embedder)
         # initialize() has called getMe: quiz and class links name the real bot from now on.
         application.bot_data[SERVICES].conversation.bot_username = application.bot.username
+        if application.job_queue is not None:  # APScheduler, python-telegram-bot[job-queue]
+            application.job_queue.run_repeating(
+                prune_job, interval=PRUNE_INTERVAL_S, first=PRUNE_INTERVAL_S, name=PRUNE_JOB
+            )
         await _set_commands(application)
 
     return post_init
+
+
+PRUNE_JOB = "retention"
+
+
+async def prune_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Once a day: delete what the privacy text promises to delete after the retention time."""
+    services = context.bot_data.get(SERVICES)
+    if services is None:
+        return
+    try:
+        await services.prune()
+    except Exception:  # retried tomorrow; a job must not take the bot down
+        log.exception("retention: could not delete old rows; trying again tomorrow")
 
 
 async def _stop_group_quizzes(application: TelegramApp) -> None:
