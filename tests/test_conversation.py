@@ -289,3 +289,28 @@ def test_inline_preview_marks_only_cut_text() -> None:
     assert _preview("short answer") == "short answer"
     long = "word " * 60
     assert _preview(long).endswith("word…") and len(_preview(long)) <= 121
+
+
+def test_flood_state_is_bounded_by_time_and_by_count() -> None:
+    now = [0.0]
+    guard = FloodGuard(limit=2, window=30.0, clock=lambda: now[0], max_users=5_000)
+    for user in range(200_000):  # 200,000 distinct users, 1,000 a second
+        now[0] = user / 1000
+        assert guard.check(user) is Verdict.ALLOW
+        assert len(guard) <= 5_000
+    now[0] += 31.0
+    guard.check(1)  # a window later, the idle ones are swept on the next event
+    assert len(guard) == 1
+    # Forgetting never lets a flooder through inside their window.
+    for _ in range(2):
+        guard.check(7)
+    assert guard.check(7) is Verdict.NOTICE and guard.check(7) is Verdict.DROP
+
+
+def test_flood_state_forgets_idle_users_without_a_count_limit() -> None:
+    now = [0.0]
+    guard = FloodGuard(limit=2, window=10.0, clock=lambda: now[0])
+    for user in range(50_000):  # 50 new users a second for 1,000 s
+        now[0] = user / 50
+        guard.check(user)
+    assert len(guard) <= 2 * 10 * 50  # users seen in the last two windows at most
