@@ -64,7 +64,12 @@ def mask_url(url: str) -> str:
 
 _HINTS = (
     (
-        ("not a database", "malformed", "encrypted"),
+        ("malformed",),
+        "the database file is damaged; move it aside and restore the latest backup (see "
+        "README, Backups)",
+    ),
+    (
+        ("not a database", "encrypted"),
         "the file is not an SQLite database; move it aside or point the URL at another file",
     ),
     (
@@ -95,11 +100,54 @@ def _advice(exc: BaseException) -> str:
     return f"{exc}; check the URL and that the database server is reachable"
 
 
-def _prepare_sqlite_path(url: URL) -> None:
-    """Create the parent folder of an SQLite database file if it is missing."""
+def sqlite_file(url: URL) -> Path | None:
+    """The database file of an SQLite URL (None for other databases and in-memory ones)."""
     database = url.database or ""
-    if url.get_backend_name() == "sqlite" and database not in ("", ":memory:"):
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    if url.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+        return None
+    if database.startswith("file:"):  # a URI filename: file:/path?mode=ro
+        database = database[len("file:") :].split("?", 1)[0]
+    return Path(database)
+
+
+def _prepare_sqlite_path(url: URL, create_empty: bool) -> None:
+    """Create the parent folder of an SQLite file; refuse an empty file that should hold data.
+
+    A zero-byte database file is what a failed copy, a full disk or a mistaken `> file` leaves:
+    opening it would silently start a new empty database, and every class and quiz result
+    would be gone without a word. Only SCAMWISE_DATABASE_CREATE_EMPTY=true accepts it.
+    """
+    path = sqlite_file(url)
+    if path is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not create_empty and path.is_file() and path.stat().st_size == 0:
+        raise EmptyDatabaseError(
+            f"the database file {path} is empty (0 bytes) although it should hold ScamWise's "
+            "data: restore it from a backup (`python -m bot backup` makes them), or set "
+            "SCAMWISE_DATABASE_CREATE_EMPTY=true to start a new, empty database in it"
+        )
+
+
+class EmptyDatabaseError(StorageError):
+    """An SQLite database file exists but holds nothing."""
+
+
+class DamagedDatabaseError(StorageError):
+    """SQLite's quick_check found damage in the database file."""
+
+
+def _quick_check(conn: sa.Connection, url: str) -> None:
+    """Run SQLite's `PRAGMA quick_check` (seconds for a big file) and refuse a damaged file."""
+    rows = [str(r[0]) for r in conn.exec_driver_sql("PRAGMA quick_check").fetchall()]
+    if rows != ["ok"]:
+        where = sqlite_file(make_url(url)) or mask_url(url)
+        found = rows[0].replace("*** in database main ***", "").strip().splitlines() or ["?"]
+        raise DamagedDatabaseError(
+            f"the database file {where} is damaged (SQLite quick_check: {found[0][:160]}): stop "
+            "the bot, move the file aside and restore the latest backup (see README, "
+            "Backups); or move it aside to start with an empty database"
+        )
 
 
 # --- SQLite setup hook: the only SQLite-specific SQL in the storage module. -----------------
@@ -155,19 +203,32 @@ class Store:
 
     @classmethod
     async def open(
-        cls, url: str = DEFAULT_URL, *, busy_timeout_s: float = BUSY_TIMEOUT_S
+        cls,
+        url: str = DEFAULT_URL,
+        *,
+        busy_timeout_s: float = BUSY_TIMEOUT_S,
+        create_empty: bool = False,
     ) -> Store:
-        """Create the engine, apply pending migrations and check the database is writable."""
+        """Check the file (SQLite), create the engine, migrate, check the database is writable.
+
+        `create_empty` accepts a zero-byte SQLite file (SCAMWISE_DATABASE_CREATE_EMPTY).
+        """
         engine: AsyncEngine | None = None
         try:
             parsed = make_url(url)
-            _prepare_sqlite_path(parsed)
+            _prepare_sqlite_path(parsed, create_empty)
             engine = create_async_engine(parsed)
             if engine.dialect.name == "sqlite":
                 _install_sqlite_hooks(engine, busy_timeout_s)
+                async with engine.connect() as conn:
+                    await conn.run_sync(_quick_check, url)
             store = cls(engine, url)
             await store._migrate()
             return store
+        except StorageError:
+            if engine is not None:
+                await engine.dispose()
+            raise
         except (sa.exc.SQLAlchemyError, OSError, ImportError, schema.NewerSchemaError) as exc:
             if engine is not None:
                 await engine.dispose()
