@@ -230,7 +230,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except Exception:
         await query.answer()
         raise
-    await query.answer(outcome.notice)
+    await query.answer(render.toast(outcome.notice))
     if update.effective_chat is None:
         return  # a button under an inline-mode message: there is no chat to write to
     pressed = query.message if isinstance(query.message, Message) else None
