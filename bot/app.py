@@ -140,7 +140,12 @@ async def open_services(settings: Settings, embedder: Embedder | None = None) ->
     """Open store, knowledge, index and model, and build the conversation core."""
     retriever, quizzes = await asyncio.to_thread(open_content, settings, embedder)
     await asyncio.to_thread(_warm_up, retriever)
-    store = await Store.open(settings.database_url, create_empty=settings.database_create_empty)
+    salt = settings.feedback_salt.get_secret_value() if settings.feedback_salt else None
+    store = await Store.open(
+        settings.database_url,
+        create_empty=settings.database_create_empty,
+        feedback_salt=salt,
+    )
     searcher = _searcher(settings, retriever)
     config = ConversationConfig(
         threshold=retriever.config.decline_threshold,

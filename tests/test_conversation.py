@@ -31,8 +31,9 @@ class MemoryRecorder:
     ) -> None:
         self.unanswered.append((question, best_id, score, status))
 
-    async def record_feedback(self, entry_id: str, vote: int) -> None:
+    async def record_feedback(self, entry_id: str, vote: int, *, voter: int | None = None) -> bool:
         self.feedback.append((entry_id, vote))
+        return True
 
     async def forget_user(self, user_id: int) -> int:
         self.forgotten.append(user_id)

@@ -105,3 +105,26 @@ async def test_backup_while_the_bot_writes_is_a_whole_database(
     assert main(["backup"]) == 0  # the default: <database folder>/backups/<name>-<time>
     (made,) = (db.parent / "backups").glob("db-*.sqlite3")
     assert made.stat().st_size > 0
+
+
+async def test_the_feedback_voters_migration_upgrades_an_older_database(tmp_path: Path) -> None:
+    db = tmp_path / "old.sqlite3"
+    with sqlite3.connect(db) as conn:  # feedback as version 2 left it: no voter column
+        conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        conn.execute("INSERT INTO schema_version VALUES (2)")
+        conn.execute(
+            "CREATE TABLE feedback (id INTEGER PRIMARY KEY, entry_id VARCHAR(200) NOT NULL, "
+            "vote SMALLINT NOT NULL, created_at DATETIME NOT NULL)"
+        )
+        conn.execute("INSERT INTO feedback VALUES (1, 'task-scam', 1, '2026-11-30 10:00:00')")
+    store = await Store.open(url(db))
+    try:
+        assert await store.record_feedback("task-scam", -1, voter=5)
+        assert not await store.record_feedback("task-scam", 1, voter=5)  # one vote per user
+        rows = await store.feedback_summary()
+        assert [(r.entry_id, r.ups, r.downs) for r in rows] == [("task-scam", 1, 1)]
+    finally:
+        await store.close()
+    with sqlite3.connect(db) as conn:
+        (salt,) = conn.execute("SELECT value FROM stored_secrets").fetchone()
+    assert len(salt) == 64  # generated once, kept with the data

@@ -7,6 +7,8 @@ The real Application on the offline Bot API with the hash embedder over the real
 from __future__ import annotations
 
 import asyncio
+import logging
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -18,7 +20,17 @@ import pytest
 
 from bot.conversation import texts
 from tests.conftest import FakeEmbedder
-from tests.telegram_harness import KNOWLEDGE, BotUnderTest, Updates, started, telegram_settings
+from tests.telegram_harness import (
+    BOT_USERNAME,
+    GROUP_ID,
+    KNOWLEDGE,
+    USER_ID,
+    BotUnderTest,
+    Updates,
+    keyboard_data,
+    started,
+    telegram_settings,
+)
 
 QUESTION = "someone pays me to like videos, is it a scam?"
 
@@ -164,3 +176,100 @@ async def test_the_console_prunes_once_a_day_while_running(
         await services.aclose()
     assert slept == [PRUNE_INTERVAL_S] * 4
     assert counts == [1, 1, 0]  # after day 1 and day 2 kept; pruned once past 2 days
+
+
+# --- small leaks and gaps ------------------------------------------------------------------------
+
+
+def callback_data(call: Any) -> list[str]:
+    return [b["callback_data"] for row in keyboard_data(call) for b in row if "callback_data" in b]
+
+
+def sent_texts(calls: list[Any]) -> list[tuple[str, str]]:
+    return [(c.method, c.params.get("text", "")) for c in calls]
+
+
+async def test_reload_from_a_non_admin_looks_like_any_unknown_command(
+    fake_bot: BotUnderTest,
+) -> None:
+    u = fake_bot.updates
+    for chat_id in (None, GROUP_ID):
+        for suffix in ("", f"@{BOT_USERNAME}"):
+            reload = await fake_bot.send(u.command(f"reload{suffix}", chat_id=chat_id))
+            unknown = await fake_bot.send(u.command(f"frobnicate{suffix}", chat_id=chat_id))
+            assert sent_texts(reload) == sent_texts(unknown), (chat_id, suffix)
+    assert await fake_bot.send(u.command("reload", chat_id=GROUP_ID)) == []  # bare, in a group
+
+
+def votes(db: Path) -> list[tuple[str, int, str | None]]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT entry_id, vote, voter FROM feedback ORDER BY id").fetchall()
+
+
+async def test_forged_feedback_presses_count_one_vote_per_user_and_entry(
+    fake_bot: BotUnderTest, tmp_path: Path
+) -> None:
+    u = fake_bot.updates
+    await asyncio.gather(*(fake_bot.send(u.callback("fb:u:task-scam")) for _ in range(500)))
+    notices = [c.params.get("text") for c in fake_bot.request.of("answerCallbackQuery")]
+    assert len(notices) == 500  # every press is answered (no spinner left)...
+    assert notices.count(texts.FEEDBACK_THANKS) <= 10  # ...but the flood limit counts them
+    assert texts.FLOODED in notices
+    other = Updates(user_id=987_654_321)
+    await fake_bot.send(other.callback("fb:d:task-scam"))
+    await fake_bot.send(other.callback("fb:d:money-mule"))
+    rows = votes(tmp_path / "db.sqlite3")
+    assert [(e, v) for e, v, _ in rows] == [
+        ("task-scam", 1),
+        ("task-scam", -1),
+        ("money-mule", -1),
+    ]
+    voters = [voter for _, _, voter in rows]
+    assert all(voter and len(voter) == 64 for voter in voters)
+    assert not any(str(uid) in str(voter) for voter in voters for uid in (USER_ID, 987_654_321))
+    assert voters[1] != voters[2]  # one user's votes on two entries cannot be linked
+    summary = await fake_bot.services.store.feedback_summary()
+    assert {(r.entry_id, r.ups, r.downs) for r in summary} == {
+        ("task-scam", 1, 1),
+        ("money-mule", 0, 1),
+    }
+    # /forgetme finds the user's votes through their hashes and deletes them too.
+    assert await fake_bot.services.store.forget_user(987_654_321) == 2
+    assert [(e, v) for e, v, _ in votes(tmp_path / "db.sqlite3")] == [("task-scam", 1)]
+
+
+async def test_a_retap_after_a_lost_verdict_shows_it_again_with_next(
+    fake_bot: BotUnderTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.telegram import retry
+
+    monkeypatch.setattr(fake_bot.app.bot.rate_limiter, "first_delay_s", 0.001)
+    (start,) = await fake_bot.send(fake_bot.updates.command("start", "quiz-starter"))
+    option = next(d for d in callback_data(start) if d.startswith("qa:"))
+    # The answer is committed, then the verdict never reaches the user (Telegram down).
+    fake_bot.request.fail_next("editMessageText", "network", times=retry.NETWORK_RETRIES + 1)
+    await fake_bot.send(fake_bot.updates.callback(option, message=start.result))
+    ack, verdict = await fake_bot.send(fake_bot.updates.callback(option, message=start.result))
+    assert ack.method == "answerCallbackQuery"
+    assert ack.params["text"] == texts.QUIZ_ALREADY_ANSWERED
+    assert verdict.method == "editMessageText" and "· 1/" in verdict.params["text"]
+    assert any(d.startswith("qn:") for d in callback_data(verdict))  # the way on
+
+
+def test_bm25s_follows_the_log_level() -> None:
+    from bot.search.lexical import LexicalScorer
+    from tests.conftest import make_entry
+
+    seen: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.NOTSET)  # takes whatever reaches the root's handlers
+    handler.emit = seen.append  # type: ignore[method-assign]
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)  # as with SCAMWISE_LOG_LEVEL=INFO
+    try:
+        LexicalScorer([make_entry("a", "Task scams", ("paid to like videos",))])
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    assert [r.getMessage() for r in seen if r.name.startswith("bm25s")] == []

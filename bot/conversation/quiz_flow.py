@@ -177,6 +177,8 @@ class QuizFlow:
         result = await self.engine.answer(who.user_id, attempt_id, index, option)
         if isinstance(result, AnswerResult):
             return Outcome([views.answer_reply(result)])
+        if isinstance(result, AlreadyAnswered) and result.verdict is not None:
+            return Outcome([views.answer_reply(result.verdict)], texts.QUIZ_ALREADY_ANSWERED)
         if isinstance(result, AlreadyAnswered):
             return Outcome(notice=texts.QUIZ_ALREADY_ANSWERED)
         if isinstance(result, ClassClosed):

@@ -64,7 +64,7 @@ FEEDBACK_THANKS = "Thanks for the feedback!"
 TOPICS_TITLE = "What would you like to read about?"
 FORGET_CONFIRM = (
     "This deletes everything ScamWise stores about you: your quiz progress and answers, the "
-    "classes you created and your group quiz scores. "
+    "classes you created, your group quiz scores and your 👍/👎 votes. "
     "It cannot be undone. Delete it?"
 )
 FORGET_DONE = "Done: everything stored about you has been deleted ({count} records)."

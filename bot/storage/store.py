@@ -8,7 +8,10 @@ transaction and is committed before the method returns.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import re
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -27,6 +30,7 @@ from bot.storage import schema
 DEFAULT_URL = "sqlite+aiosqlite:///data/scamwise.sqlite3"
 BUSY_TIMEOUT_S = 5.0
 WRITE_TURN_TIMEOUT_S = 30.0  # longest wait for this process's other writes to finish
+FEEDBACK_SALT = "feedback_salt"  # its name in the stored_secrets table
 _WRITE_OPTION = "scamwise_write"  # marks write transactions (BEGIN IMMEDIATE on SQLite)
 
 
@@ -200,6 +204,7 @@ class Store:
         # fail with "database is locked" under load. So this process's writes take turns on a
         # FIFO lock, and the busy timeout is left for other processes.
         self._write_turn = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        self._salt = b""  # the feedback salt: SCAMWISE_FEEDBACK_SALT, or read at first use
 
     @classmethod
     async def open(
@@ -208,10 +213,12 @@ class Store:
         *,
         busy_timeout_s: float = BUSY_TIMEOUT_S,
         create_empty: bool = False,
+        feedback_salt: str | None = None,
     ) -> Store:
         """Check the file (SQLite), create the engine, migrate, check the database is writable.
 
-        `create_empty` accepts a zero-byte SQLite file (SCAMWISE_DATABASE_CREATE_EMPTY).
+        `create_empty` accepts a zero-byte SQLite file (SCAMWISE_DATABASE_CREATE_EMPTY);
+        `feedback_salt` (SCAMWISE_FEEDBACK_SALT) replaces the salt stored in the database.
         """
         engine: AsyncEngine | None = None
         try:
@@ -224,6 +231,7 @@ class Store:
                     await conn.run_sync(_quick_check, url)
             store = cls(engine, url)
             await store._migrate()
+            store._salt = feedback_salt.encode() if feedback_salt else b""
             return store
         except StorageError:
             if engine is not None:
@@ -242,6 +250,35 @@ class Store:
             version = await conn.run_sync(schema.apply_migrations, schema.MIGRATIONS)
             probe = sa.update(schema.schema_version).values(version=version)
             await conn.execute(probe)
+
+    async def _load_salt(self) -> None:
+        """Read the feedback salt kept in the database; generate and keep it the first time."""
+        if self._salt:
+            return
+        table = schema.stored_secrets
+        select = sa.select(table.c.value).where(table.c.name == FEEDBACK_SALT)
+        try:
+            async with self._tx(write=True) as conn:
+                value = (await conn.execute(select)).scalar_one_or_none()
+                if value is None:
+                    value = secrets.token_hex(32)
+                    await conn.execute(sa.insert(table).values(name=FEEDBACK_SALT, value=value))
+        except StorageError as exc:  # another process stored one first (PostgreSQL)
+            if not isinstance(exc.__cause__, sa.exc.IntegrityError):
+                raise
+            async with self._tx(write=False) as conn:
+                value = (await conn.execute(select)).scalar_one()
+        self._salt = str(value).encode()
+
+    def voter(self, entry_id: str, user_id: int) -> str:
+        """The stored stand-in for a user's vote on an entry: HMAC-SHA256(salt, entry, user).
+
+        Without the salt it cannot be turned back into a user id, and the same user gets a
+        different value on every entry, so votes cannot be linked to each other either.
+        Call `_load_salt` first.
+        """
+        message = f"{entry_id}\n{user_id}".encode()
+        return hmac.new(self._salt, message, hashlib.sha256).hexdigest()
 
     async def close(self) -> None:
         """Close every pooled connection."""
@@ -319,14 +356,35 @@ class Store:
         row["created_at"] = at or datetime.now(UTC)
         await self._write([sa.insert(schema.unanswered).values(**row)])
 
-    async def record_feedback(self, entry_id: str, vote: int, at: datetime | None = None) -> None:
-        """Log a +1 or -1 vote on an answer (no user id is stored)."""
+    async def record_feedback(
+        self,
+        entry_id: str,
+        vote: int,
+        at: datetime | None = None,
+        *,
+        voter: int | None = None,
+    ) -> bool:
+        """Log a +1 or -1 vote on an answer; False when this voter had voted on it already.
+
+        No user id is stored: with `voter` (a user id) the row holds `self.voter(entry, id)`,
+        and a second vote by the same user on the same entry replaces nothing and counts once.
+        """
         if isinstance(vote, bool) or vote not in (1, -1):
             raise ValueError(f"vote must be +1 or -1, got {vote!r}")
-        when = at or datetime.now(UTC)
-        await self._write(
-            [sa.insert(schema.feedback).values(entry_id=entry_id, vote=vote, created_at=when)]
-        )
+        t = schema.feedback
+        row: dict[str, Any] = {"entry_id": entry_id, "vote": vote}
+        row["created_at"] = at or datetime.now(UTC)
+        if voter is None:
+            await self._write([sa.insert(t).values(**row)])
+            return True
+        await self._load_salt()
+        row["voter"] = self.voter(entry_id, voter)
+        async with self._tx(write=True) as conn:
+            seen = sa.select(t.c.id).where(t.c.entry_id == entry_id, t.c.voter == row["voter"])
+            if (await conn.execute(seen)).first() is not None:
+                return False
+            await conn.execute(sa.insert(t).values(**row))
+        return True
 
     async def top_unanswered(
         self, since_days: int | None = None, limit: int = 20
@@ -350,9 +408,24 @@ class Store:
         return [FeedbackRow(r.entry_id, int(r.ups), int(r.downs)) for r in rows]
 
     async def forget_user(self, user_id: int) -> int:
-        """Delete every row of this user from the user tables in one transaction."""
+        """Delete every row of this user from the user tables, and their votes, in one go."""
         tables = schema.USER_TABLES
-        return await self._write([sa.delete(t).where(t.c.user_id == user_id) for t in tables])
+        statements: list[sa.Executable] = [
+            sa.delete(t).where(t.c.user_id == user_id) for t in tables
+        ]
+        async with self._tx(write=False) as conn:
+            voted = sa.select(schema.feedback.c.entry_id).where(
+                schema.feedback.c.voter.is_not(None)
+            )
+            entries = (await conn.execute(voted.distinct())).scalars().all()
+        if entries:
+            await self._load_salt()
+        hashes = [self.voter(entry, user_id) for entry in entries]
+        if hashes:
+            statements.append(
+                sa.delete(schema.feedback).where(schema.feedback.c.voter.in_(hashes))
+            )
+        return await self._write(statements)
 
     async def prune(self, older_than_days: int, now: datetime | None = None) -> int:
         """Delete unanswered and feedback rows older than that many days; return the count."""
