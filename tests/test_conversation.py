@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 
@@ -184,14 +185,37 @@ async def test_feedback_is_stored_and_buttons_removed(conversation, store) -> No
     assert reply.edit and not any(b.action.startswith("fb:") for row in reply.buttons for b in row)
 
 
-async def test_forgetme_needs_confirmation(conversation, store) -> None:
-    [ask] = await conversation.on_command(WHO, "forgetme")
-    assert [b.action for row in ask.buttons for b in row] == ["fg:yes", "fg:no"]
-    cancelled = await conversation.on_button(WHO, "fg:no")
-    assert store.forgotten == [] and cancelled.replies[0].plain_text() == texts.FORGET_CANCELLED
-    done = await conversation.on_button(WHO, "fg:yes")
-    assert store.forgotten == [42]
-    assert done.replies[0].plain_text() == texts.FORGET_DONE.format(count=3)
+async def test_forgetme_needs_confirmation(kb: KnowledgeBase, tmp_path: Path) -> None:
+    """On a real store: what is counted and deleted is the user's data, and only theirs."""
+    from bot.quizzes.engine import QuizEngine
+    from bot.quizzes.loader import load_quizzes
+    from bot.storage.store import Store
+    from tests.conftest import KNOWLEDGE
+
+    store = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}")
+    try:
+        engine = QuizEngine(load_quizzes(KNOWLEDGE / "quizzes", kb), store)
+        conversation = Conversation(kb, scripted({}), store, quizzes=engine)
+        other = Who(user_id=43, chat_id=43)
+        for who in (WHO, other):
+            await conversation.on_command(who, "quiz", "starter")  # an attempt each
+        await conversation.on_command(WHO, "newclass", "starter")  # and a class
+        await conversation.on_button(WHO, "fb:u:task-scam")  # and a vote (as a hash)
+
+        [ask] = await conversation.on_command(WHO, "forgetme")
+        assert [b.action for row in ask.buttons for b in row] == ["fg:yes", "fg:no"]
+        cancelled = await conversation.on_button(WHO, "fg:no")
+        assert cancelled.replies[0].plain_text() == texts.FORGET_CANCELLED
+        assert [c.quiz_id for c in await engine.classes(WHO.user_id)] == ["starter"]
+        done = await conversation.on_button(WHO, "fg:yes")
+        assert done.replies[0].plain_text() == texts.FORGET_DONE.format(count=3)
+        assert await engine.classes(WHO.user_id) == []
+        assert await store.feedback_summary() == []
+        again = await conversation.on_button(WHO, "fg:yes")
+        assert again.replies[0].plain_text() == texts.FORGET_DONE.format(count=0)
+        assert await store.forget_user(other.user_id) == 1  # the other user's attempt stayed
+    finally:
+        await store.close()
 
 
 async def test_tip_is_a_real_red_flag(conversation: Conversation, kb) -> None:
