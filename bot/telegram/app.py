@@ -93,8 +93,9 @@ def _post_init(settings: Settings, embedder: Embedder | None) -> Hook:
             application.bot_data[SERVICES] = await open_services(settings, embedder)
         # initialize() has called getMe: quiz and class links name the real bot from now on.
         application.bot_data[SERVICES].conversation.bot_username = application.bot.username
-        if application.job_queue is not None:  # APScheduler, python-telegram-bot[job-queue]
-            application.job_queue.run_repeating(
+        jobs = application.job_queue  # APScheduler, from python-telegram-bot[job-queue]
+        if jobs is not None and not jobs.get_jobs_by_name(PRUNE_JOB):
+            jobs.run_repeating(
                 prune_job, interval=PRUNE_INTERVAL_S, first=PRUNE_INTERVAL_S, name=PRUNE_JOB
             )
         await _set_commands(application)
