@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 
 from bot.conversation.core import Conversation, ConversationConfig
 from bot.errors import IndexCorruptError
@@ -25,6 +27,13 @@ from bot.settings import Settings
 from bot.storage.store import Store
 
 log = logging.getLogger(__name__)
+
+# Retention runs at start and then once a day while the bot runs (weeks or months on end).
+PRUNE_INTERVAL_S = 24 * 60 * 60.0
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def retrieval_config(settings: Settings) -> RetrievalConfig:
@@ -83,6 +92,18 @@ class Services:
     store: Store
     conversation: Conversation
     embedder: Embedder | None = None  # given at start, else each index's own encoder
+    clock: Callable[[], datetime] = field(default=_utc_now)  # "now" for retention
+
+    async def prune(self) -> int:
+        """Delete stored rows older than SCAMWISE_RETENTION_DAYS; return how many went."""
+        removed = await self.store.prune(self.settings.retention_days, now=self.clock())
+        if removed:
+            log.info(
+                "retention: deleted %d rows older than %d days",
+                removed,
+                self.settings.retention_days,
+            )
+        return removed
 
     async def reload(self) -> str:
         """Re-read knowledge and index; on any failure keep serving the old ones and say why."""
@@ -119,8 +140,12 @@ async def open_services(settings: Settings, embedder: Embedder | None = None) ->
     """Open store, knowledge, index and model, and build the conversation core."""
     retriever, quizzes = await asyncio.to_thread(open_content, settings, embedder)
     await asyncio.to_thread(_warm_up, retriever)
-    store = await Store.open(settings.database_url)
-    await store.prune(settings.retention_days)
+    salt = settings.feedback_salt.get_secret_value() if settings.feedback_salt else None
+    store = await Store.open(
+        settings.database_url,
+        create_empty=settings.database_create_empty,
+        feedback_salt=salt,
+    )
     searcher = _searcher(settings, retriever)
     config = ConversationConfig(
         threshold=retriever.config.decline_threshold,
@@ -133,7 +158,25 @@ async def open_services(settings: Settings, embedder: Embedder | None = None) ->
     conversation = Conversation(retriever.kb, searcher.search, store, config, quizzes=engine)
     if settings.bot_username:
         conversation.bot_username = settings.bot_username
-    return Services(settings, retriever, searcher, store, conversation, embedder)
+    services = Services(settings, retriever, searcher, store, conversation, embedder)
+    await services.prune()
+    return services
+
+
+async def prune_daily(
+    services: Services, sleep: Callable[[float], Awaitable[object]] = asyncio.sleep
+) -> None:
+    """Apply retention every PRUNE_INTERVAL_S until cancelled (the console's timer).
+
+    The Telegram adapter uses PTB's JobQueue for the same; a failure is logged and retried
+    the next day, never raised into the chat.
+    """
+    while True:
+        await sleep(PRUNE_INTERVAL_S)
+        try:
+            await services.prune()
+        except Exception:
+            log.exception("retention: could not delete old rows; trying again tomorrow")
 
 
 def _warm_up(retriever: Retriever) -> None:

@@ -7,6 +7,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from bot.errors import ScamWiseError
@@ -37,6 +38,13 @@ def _parser() -> argparse.ArgumentParser:
     unanswered.add_argument("--since", type=int, metavar="DAYS", help="only the last DAYS days")
     unanswered.add_argument("--limit", type=int, default=30, help="rows to show (default 30)")
     unanswered.set_defaults(handler=_cmd_unanswered)
+    backup = sub.add_parser(
+        "backup", help="copy the SQLite database to a backup file (safe while the bot runs)"
+    )
+    backup.add_argument(
+        "--to", type=Path, metavar="FILE", help="default: <database folder>/backups/<time>"
+    )
+    backup.set_defaults(handler=_cmd_backup)
     doctor = sub.add_parser("doctor", help="check settings, knowledge, index, model, database")
     doctor.set_defaults(handler=_cmd_doctor)
     health = sub.add_parser("health", help="exit 0 if the running bot's heartbeat is fresh")
@@ -155,18 +163,30 @@ def console_chat(settings: Any) -> int:
 
 
 async def _console(settings: Any) -> int:
-    from bot.app import open_services
+    from bot.app import open_services, prune_daily
     from bot.console import ConsoleChat, run_console
     from bot.terminal import read_line
 
     services = await open_services(settings)
+    pruning = asyncio.create_task(prune_daily(services))
     try:
         print(
             "ScamWise: ask me about fake jobs, crypto or AI scams. /help for more, quit to leave."
         )
         await run_console(ConsoleChat(services.conversation), read_line, print)
     finally:
+        pruning.cancel()
         await services.aclose()
+    return 0
+
+
+def _cmd_backup(args: argparse.Namespace) -> int:
+    """Copy the database with SQLite's online backup API."""
+    from bot.settings import load_settings
+    from bot.storage.backup import backup_database
+
+    target = backup_database(load_settings().database_url, args.to)
+    print(f"backup written to {target} ({target.stat().st_size} bytes, quick_check ok)")
     return 0
 
 
@@ -199,7 +219,10 @@ def _cmd_unanswered(args: argparse.Namespace) -> int:
     from bot.storage.store import Store
 
     async def fetch() -> str:
-        store = await Store.open(load_settings().database_url)
+        settings = load_settings()
+        store = await Store.open(
+            settings.database_url, create_empty=settings.database_create_empty
+        )
         try:
             return format_unanswered(await store.top_unanswered(args.since, args.limit))
         finally:

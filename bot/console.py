@@ -6,7 +6,6 @@ same answers in both.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 
 from bot.conversation.core import Conversation
@@ -120,8 +119,3 @@ async def run_console(
         for block in await chat.handle(line):
             write(block)
             write("")
-
-
-async def read_stdin(prompt: str) -> str:
-    """Read one line from the terminal without blocking the event loop."""
-    return await asyncio.get_running_loop().run_in_executor(None, input, prompt)

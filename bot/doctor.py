@@ -97,11 +97,13 @@ def check_model(settings: Settings) -> Check:
 
 
 def check_database(settings: Settings) -> Check:
-    """The database opens, migrates and accepts writes."""
+    """The database passes SQLite's quick_check, opens, migrates and accepts writes."""
     from bot.storage.store import Store
 
     async def probe() -> int:
-        store = await Store.open(settings.database_url)
+        store = await Store.open(
+            settings.database_url, create_empty=settings.database_create_empty
+        )
         try:
             return await store.schema_version()
         finally:
@@ -110,8 +112,12 @@ def check_database(settings: Settings) -> Check:
     try:
         version = asyncio.run(probe())
     except ScamWiseError as exc:
-        return Check("database", False, str(exc), "fix SCAMWISE_DATABASE_URL or the file's rights")
-    return Check("database", True, f"schema version {version}")
+        fix = "fix SCAMWISE_DATABASE_URL or the file's rights"
+        if "backup" in str(exc):
+            fix = "restore the latest backup (README: Backups), or move the file aside"
+        return Check("database", False, str(exc), fix)
+    checked = ", quick_check ok" if settings.database_url.startswith("sqlite") else ""
+    return Check("database", True, f"schema version {version}{checked}")
 
 
 def check_telegram(settings: Settings) -> Check:

@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     webhook_secret: SecretStr | None = None
+    # Reliability (issue 14): the Bot API server (a local telegram-bot-api server, for one),
+    # start-up retries while Telegram is unreachable, an empty database file, feedback salt.
+    telegram_api_url: str = "https://api.telegram.org/bot"
+    bootstrap_retries: int = Field(default=5, ge=0, le=100)
+    database_create_empty: bool = False
+    feedback_salt: SecretStr | None = None
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -93,10 +93,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{knowledge}: {counts[0]}, {counts[1]} and {counts[2]} are valid")
         if args.check:
             return 0
-        if args.if_stale and is_fresh(out, kb, settings.model):
-            print(f"index in {out} is up to date")
-            return 0
-        build(kb, out, settings, args.quiet)
+        from bot.search.index import build_lock
+
+        # Held across the encoder export and the build; a second build waits here, then finds
+        # the index fresh (with --if-stale) or builds its own.
+        with build_lock(out):
+            if args.if_stale and is_fresh(out, kb, settings.model):
+                print(f"index in {out} is up to date")
+                return 0
+            build(kb, out, settings, args.quiet)
     except ScamWiseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -143,6 +143,17 @@ def real_retriever(kb, real_index_dir, real_embedder):  # type: ignore[no-untype
 
 
 @pytest.fixture(scope="session")
+def fake_index_dir(tmp_path_factory: pytest.TempPathFactory, kb: KnowledgeBase) -> Path:
+    """The real knowledge base indexed with the hash embedder (fast; no model needed)."""
+    from bot.search.embedder import DEFAULT_MODEL
+    from bot.search.indexing import build_index
+
+    out = tmp_path_factory.mktemp("fake-index")
+    build_index(kb, FakeEmbedder(), out, DEFAULT_MODEL)
+    return out
+
+
+@pytest.fixture(scope="session")
 def pg_server() -> Iterator[PostgresServer]:
     """One real PostgreSQL server for the whole run, started on first use."""
     bindir = find_bindir()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 
@@ -34,8 +35,9 @@ class MemoryRecorder:
     ) -> None:
         self.unanswered.append((question, best_id, score, status))
 
-    async def record_feedback(self, entry_id: str, vote: int) -> None:
+    async def record_feedback(self, entry_id: str, vote: int, *, voter: int | None = None) -> bool:
         self.feedback.append((entry_id, vote))
+        return True
 
     async def forget_user(self, user_id: int) -> int:
         self.forgotten.append(user_id)
@@ -231,14 +233,41 @@ async def test_feedback_is_stored_and_buttons_removed(conversation, store) -> No
     assert reply.edit and not any(b.action.startswith("fb:") for row in reply.buttons for b in row)
 
 
-async def test_forgetme_needs_confirmation(conversation, store) -> None:
-    [ask] = await conversation.on_command(WHO, "forgetme")
-    assert [b.action for row in ask.buttons for b in row] == ["fg:yes", "fg:no"]
-    cancelled = await conversation.on_button(WHO, "fg:no")
-    assert store.forgotten == [] and cancelled.replies[0].plain_text() == texts.FORGET_CANCELLED
-    done = await conversation.on_button(WHO, "fg:yes")
-    assert store.forgotten == [42]
-    assert done.replies[0].plain_text() == texts.FORGET_DONE.format(records="3 records")
+async def test_forgetme_needs_confirmation(kb: KnowledgeBase, tmp_path: Path) -> None:
+    """On a real store: what is counted and deleted is the user's data, and only theirs."""
+    from bot.quizzes.engine import QuizEngine
+    from bot.quizzes.loader import load_quizzes
+    from bot.storage.store import Store
+    from tests.conftest import KNOWLEDGE
+
+    store = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}")
+    try:
+        engine = QuizEngine(load_quizzes(KNOWLEDGE / "quizzes", kb), store)
+        conversation = Conversation(kb, scripted({}), store, quizzes=engine)
+        other = Who(user_id=43, chat_id=43)
+        for who in (WHO, other):
+            await conversation.on_command(who, "quiz", "starter")  # an attempt each
+        await conversation.on_command(WHO, "newclass", "starter")  # and a class
+        await conversation.on_button(WHO, "fb:u:task-scam")  # and a vote (as a hash)
+
+        [ask] = await conversation.on_command(WHO, "forgetme")
+        assert [b.action for row in ask.buttons for b in row] == ["fg:yes", "fg:no"]
+        cancelled = await conversation.on_button(WHO, "fg:no")
+        assert cancelled.replies[0].plain_text() == texts.FORGET_CANCELLED
+        assert [c.quiz_id for c in await engine.classes(WHO.user_id)] == ["starter"]
+        done = await conversation.on_button(WHO, "fg:yes")
+        assert done.replies[0].plain_text() == texts.FORGET_DONE.format(
+            records=texts.plural(3, "record")
+        )
+        assert await engine.classes(WHO.user_id) == []
+        assert await store.feedback_summary() == []
+        again = await conversation.on_button(WHO, "fg:yes")
+        assert again.replies[0].plain_text() == texts.FORGET_DONE.format(
+            records=texts.plural(0, "record")
+        )
+        assert await store.forget_user(other.user_id) == 1  # the other user's attempt stayed
+    finally:
+        await store.close()
 
 
 async def test_tip_is_a_real_red_flag(conversation: Conversation, kb) -> None:
@@ -462,3 +491,28 @@ def test_plurals() -> None:
     assert texts.plural(1, "record") == "1 record" and texts.plural(3, "record") == "3 records"
     assert texts.plural(0, "question") == "0 questions"
     assert texts.FORGET_DONE.format(records=texts.plural(1, "record")).endswith("(1 record).")
+
+
+def test_flood_state_is_bounded_by_time_and_by_count() -> None:
+    now = [0.0]
+    guard = FloodGuard(limit=2, window=30.0, clock=lambda: now[0], max_users=5_000)
+    for user in range(200_000):  # 200,000 distinct users, 1,000 a second
+        now[0] = user / 1000
+        assert guard.check(user) is Verdict.ALLOW
+        assert len(guard) <= 5_000
+    now[0] += 31.0
+    guard.check(1)  # a window later, the idle ones are swept on the next event
+    assert len(guard) == 1
+    # Forgetting never lets a flooder through inside their window.
+    for _ in range(2):
+        guard.check(7)
+    assert guard.check(7) is Verdict.NOTICE and guard.check(7) is Verdict.DROP
+
+
+def test_flood_state_forgets_idle_users_without_a_count_limit() -> None:
+    now = [0.0]
+    guard = FloodGuard(limit=2, window=10.0, clock=lambda: now[0])
+    for user in range(50_000):  # 50 new users a second for 1,000 s
+        now[0] = user / 50
+        guard.check(user)
+    assert len(guard) <= 2 * 10 * 50  # users seen in the last two windows at most

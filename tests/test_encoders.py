@@ -14,7 +14,7 @@ import bot.search.encoders
 from bot.errors import IndexCorruptError
 from bot.search.embedder import DEFAULT_MODEL, resolve_model
 from bot.search.encoders import EncoderFile, prepare_encoder, source_fingerprint
-from bot.search.index import META_FILE, encoder_path, load_index, read_meta
+from bot.search.index import LOCK_FILE, META_FILE, encoder_path, load_index, read_meta
 from bot.search.indexing import build_index
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,7 +86,7 @@ def test_another_folder_gets_a_copy_and_old_exports_are_removed(
     assert copied.read_bytes() == elsewhere.read_bytes() and meta.encoder_file == copied.name
     assert not old.exists()
     assert sorted(p.name for p in old.parent.iterdir()) == sorted(
-        [META_FILE, meta.faiss_file, copied.name]
+        [META_FILE, meta.faiss_file, copied.name, LOCK_FILE]  # the lock stays, empty
     )
 
 

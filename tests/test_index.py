@@ -15,7 +15,15 @@ import bot.search.index
 from bot.errors import IndexCorruptError, IndexMissingError, IndexStaleError
 from bot.knowledge.loader import content_hash
 from bot.knowledge.models import Entry, KnowledgeBase, Source
-from bot.search.index import META_FILE, IndexMeta, VectorIndex, check_fresh, load_index, read_meta
+from bot.search.index import (
+    LOCK_FILE,
+    META_FILE,
+    IndexMeta,
+    VectorIndex,
+    check_fresh,
+    load_index,
+    read_meta,
+)
 from bot.search.indexing import build_index, index_texts
 
 ANSWER = " ".join(["This is a curated answer about a scam and what to do about it."] * 5)
@@ -46,7 +54,7 @@ def unit_vectors() -> np.ndarray:
 
 
 def files_in(directory: Path) -> list[str]:
-    return sorted(p.name for p in directory.iterdir())
+    return sorted(p.name for p in directory.iterdir() if p.name != LOCK_FILE)
 
 
 def search_rows(directory: Path, queries: np.ndarray, k: int = 3) -> tuple[list, list]:

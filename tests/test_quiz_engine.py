@@ -175,9 +175,11 @@ async def test_resume_after_an_answer_without_next_moves_on(engine: QuizEngine) 
 async def test_a_double_tap_counts_once(engine: QuizEngine, store: Store) -> None:
     step = await engine.start(MEI, "demo")
     assert isinstance(step, QuestionStep)
-    assert isinstance(await engine.answer(MEI, step.attempt_id, 0, 1), AnswerResult)
-    assert await engine.answer(MEI, step.attempt_id, 0, 1) == AlreadyAnswered()
-    assert await engine.answer(MEI, step.attempt_id, 0, 0) == AlreadyAnswered()
+    first = await engine.answer(MEI, step.attempt_id, 0, 1)
+    assert isinstance(first, AnswerResult)
+    # Until Next, a second tap shows the stored verdict again, whatever option it names.
+    assert await engine.answer(MEI, step.attempt_id, 0, 1) == AlreadyAnswered(first)
+    assert await engine.answer(MEI, step.attempt_id, 0, 0) == AlreadyAnswered(first)
     assert await count(store, schema.quiz_answers) == 1
     summary = await engine.next(MEI, step.attempt_id, 0)
     assert isinstance(summary, QuestionStep) and summary.score == 1

@@ -20,7 +20,7 @@ from bot.knowledge.loader import content_hash
 from bot.knowledge.models import KnowledgeBase
 from bot.search.config import DEFAULT_THRESHOLDS
 from bot.search.embedder import DEFAULT_MODEL
-from bot.search.index import META_FILE, load_index
+from bot.search.index import LOCK_FILE, META_FILE, load_index
 from bot.search.indexing import build_index, index_texts
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,6 +66,11 @@ BROKEN_ENTRY = """\
   sources: []
   short: A second entry, here only to break the rules.
 """
+
+
+def index_files(folder: Path) -> list[Path]:
+    """The files of an index folder, without the build lock (opened by every build)."""
+    return [p for p in folder.iterdir() if p.name != LOCK_FILE]
 
 
 def load_script(name: str) -> ModuleType:
@@ -184,7 +189,7 @@ def test_full_build_writes_meta_and_one_vectors_file(built: dict[str, Any]) -> N
     assert f"index written to {out}: {len(kb.entries)} entries" in built["stdout"]
     assert "embedding" not in built["stderr"]  # --quiet: no progress bar
 
-    names = sorted(p.name for p in out.iterdir())
+    names = sorted(p.name for p in out.iterdir() if p.name != LOCK_FILE)
     faiss_files = [n for n in names if n.startswith("vectors-") and n.endswith(".faiss")]
     onnx_files = [n for n in names if n.startswith("encoder-") and n.endswith(".onnx")]
     assert len(faiss_files) == len(onnx_files) == 1
@@ -211,14 +216,14 @@ def test_if_stale_on_a_fresh_index_does_nothing(
     out = built["out"]
     assert built["code"] == 0, built["stderr"]
     meta_path = out / META_FILE
-    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.iterdir()}
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in index_files(out)}
 
     args = ["--knowledge", str(built["knowledge"]), "--out", str(out), "--if-stale"]
     code = build_script.main([*args, "--quiet"])
     printed = capsys.readouterr().out
     assert code == 0
     assert f"index in {out} is up to date" in printed and "index written" not in printed
-    after = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.iterdir()}
+    after = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in index_files(out)}
     assert after == before and meta_path.name in after
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import os
 import shutil
 import signal
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,7 @@ from bot.errors import SettingsError
 from bot.knowledge.models import KnowledgeBase
 from bot.settings import load_settings
 from bot.storage import schema
-from bot.telegram import build_application, render, runner
+from bot.telegram import build_application, redact, render, retry, runner
 from tests.telegram_harness import (
     GROUP_ID,
     MEDIA,
@@ -265,12 +267,36 @@ async def test_buttons_and_inline_queries_do_not_use_the_message_budget(tg: BotU
     assert html.unescape(reply.params["text"]) != texts.FLOODED
 
 
+async def user_rows(tg: BotUnderTest, user_id: int) -> int:
+    """How many rows of the user tables belong to this user."""
+    async with tg.services.store.engine.connect() as conn:
+        counts = [
+            (
+                await conn.execute(sa.select(sa.func.count()).where(t.c.user_id == user_id))
+            ).scalar_one()
+            for t in schema.USER_TABLES
+        ]
+    return int(sum(counts))
+
+
 async def test_forgetme_confirmed_deletes(tg: BotUnderTest) -> None:
+    # The user has data first: a quiz attempt with an answer, and a class they created.
+    start = only(await tg.send(tg.updates.command("start", "quiz-starter")))
+    await tg.press(start, next(d for d in callback_data(start) if d.startswith("qa:")))
+    await tg.send(tg.updates.command("newclass", "starter"))
+    other = type(tg.updates)(user_id=USER_ID + 1)
+    await tg.send(other.command("start", "quiz-starter"))
+    assert await user_rows(tg, USER_ID) == 2 and await user_rows(tg, USER_ID + 1) == 1
+
     ask = only(await tg.send(tg.updates.command("forgetme")))
     assert callback_data(ask) == ["fg:yes", "fg:no"]
     _, done = await tg.press(ask, "fg:yes")
     assert done.method == "editMessageText"
-    assert html.unescape(done.params["text"]) == texts.FORGET_DONE.format(records="0 records")
+    assert html.unescape(done.params["text"]) == texts.FORGET_DONE.format(
+        records=texts.plural(2, "record")
+    )
+    assert await user_rows(tg, USER_ID) == 0
+    assert await user_rows(tg, USER_ID + 1) == 1  # nobody else's
 
 
 async def test_reload_for_admins_only(tg: BotUnderTest) -> None:
@@ -364,11 +390,52 @@ async def test_a_429_is_retried_and_delivered(tg: BotUnderTest) -> None:
     assert texts.HELP_TITLE in calls[1].params["text"]
 
 
+@pytest.fixture
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Back off 10 ms instead of half a second (set before the application is built)."""
+    monkeypatch.setattr(retry, "FIRST_DELAY_S", 0.01)
+
+
 @pytest.mark.parametrize("kind", ["502", "500", "network"])
-async def test_send_failures_do_not_stop_the_bot(
-    tg: BotUnderTest, kind: str, caplog: pytest.LogCaptureFixture
+async def test_one_blip_costs_a_delay_not_the_reply(
+    quick_retries: None, tg: BotUnderTest, kind: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     tg.request.fail_next("sendMessage", kind)
+    update = tg.updates.command("help")
+    calls = await tg.send(update)
+    assert [c.method for c in calls] == ["sendMessage", "sendMessage"]
+    assert texts.HELP_TITLE in calls[1].params["text"]
+    assert "caused an error" not in caplog.text
+
+
+@pytest.mark.parametrize("kind", ["408", "400"])
+async def test_final_answers_are_not_retried(
+    quick_retries: None, tg: BotUnderTest, kind: str
+) -> None:
+    # 400 is final; a 408-style timeout on a send may have been delivered: sending it again
+    # could post it twice (a timeout is only retried for edits and answers).
+    if kind == "408":
+        tg.request.fail_next("sendMessage", "timeout")
+    else:
+        tg.request.fail_next("sendMessage", "400", why="Bad Request: chat not found")
+    calls = await tg.send(tg.updates.command("help"))
+    assert [c.method for c in calls] == ["sendMessage", "sendMessage"]  # no second try
+    assert texts.HELP_TITLE in calls[0].params["text"] and calls[1].params["text"] == texts.ERROR
+
+
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+async def test_four_429s_in_a_row_end_in_one_apology(tg: BotUnderTest) -> None:
+    tg.request.fail_next("sendMessage", "429", times=4)
+    calls = await tg.send(tg.updates.command("help"))
+    assert [c.method for c in calls] == ["sendMessage"] * 5
+    assert [c.params["text"] for c in calls[4:]] == [texts.ERROR]
+
+
+@pytest.mark.parametrize("kind", ["502", "500", "network"])
+async def test_send_failures_do_not_stop_the_bot(
+    quick_retries: None, tg: BotUnderTest, kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    tg.request.fail_next("sendMessage", kind, times=retry.NETWORK_RETRIES + 1)
     update = tg.updates.text(OFF_TOPIC)
     await tg.send(update)
     assert f"update {update['update_id']} caused an error" in caplog.text
@@ -379,25 +446,45 @@ async def test_send_failures_do_not_stop_the_bot(
 
 
 async def test_the_token_never_reaches_the_log(
-    tmp_path: Path, real_index_dir: Path, real_embedder: Any, caplog: pytest.LogCaptureFixture
+    tmp_path: Path,
+    real_index_dir: Path,
+    real_embedder: Any,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
+    """Log records, and everything written to stderr: a handler as basicConfig makes one."""
     records: list[str] = []
     handler = logging.Handler(logging.DEBUG)
     handler.emit = lambda record: records.append(logging.Formatter().format(record))  # type: ignore[method-assign]
     root = logging.getLogger()
     root.addHandler(handler)
     caplog.set_level(logging.DEBUG)
+    redact.install_redaction(TOKEN)
+    redact.guard_stderr()
+    stderr_handler = logging.StreamHandler(sys.stderr)  # what the runner's basicConfig adds
+    root.addHandler(stderr_handler)
     try:
         settings = telegram_settings(tmp_path, real_index_dir)
         async with started(settings, real_embedder) as tg:
-            tg.request.fail_next("sendMessage", "network", why=f"failed: bot{TOKEN}/sendMessage")
+            why = f"failed: bot{TOKEN}/sendMessage"
+            tg.request.fail_next(
+                "sendMessage", "network", times=retry.NETWORK_RETRIES + 1, why=why
+            )
+            tg.app.bot.rate_limiter.first_delay_s = 0.001
             for update in (tg.updates.command("start"), tg.updates.text(TASK_QUESTION)):
                 await tg.send(update)
             logging.getLogger("httpx").warning("HTTP Request: POST https://x/bot%s/getMe", TOKEN)
+            print(f"an uncaught error naming {TOKEN}", file=sys.stderr)
     finally:
         root.removeHandler(handler)
-    everything = "\n".join(records) + caplog.text
-    assert "Set Bot API URL" in everything and "[REDACTED]" in everything
+        root.removeHandler(stderr_handler)
+    err = capfd.readouterr().err
+    everything = "\n".join(records) + caplog.text + err
+    # The token really went through: the scrubbed versions of those lines are there.
+    assert "Set Bot API URL" in everything
+    assert "failed: bot[REDACTED]/sendMessage" in everything
+    assert "failed: bot[REDACTED]/sendMessage" in err  # the traceback on stderr, scrubbed
+    assert "an uncaught error naming [REDACTED]" in err
     assert TOKEN not in everything
     assert TOKEN.split(":", 1)[1] not in everything
 
@@ -468,13 +555,28 @@ def test_webhook_mode_requires_a_secret(tmp_path: Path, monkeypatch: pytest.Monk
         runner.run_telegram(settings)
 
 
-async def test_sighup_reloads(tg: BotUnderTest, monkeypatch: pytest.MonkeyPatch) -> None:
-    installed: list[int] = []
+# The harness does not start() the application, so PTB warns that it will not await the task.
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBUserWarning")
+async def test_sighup_reloads(tg: BotUnderTest, caplog: pytest.LogCaptureFixture) -> None:
+    """A real SIGHUP to this process, through the handler post_init installs."""
+    caplog.set_level(logging.INFO)
     loop = asyncio.get_running_loop()
-    monkeypatch.setattr(loop, "add_signal_handler", lambda sig, cb: installed.append(sig))
+    serving = tg.services.retriever
     await runner.with_sighup_reload(None)(tg.app)
-    assert installed == [signal.SIGHUP]
-    assert (await runner.sighup_reload(tg.app)).startswith("Reloaded")
+    try:
+        os.kill(os.getpid(), signal.SIGHUP)
+        for _ in range(500):
+            if tg.services.retriever is not serving:
+                break
+            await asyncio.sleep(0.02)
+        assert tg.services.retriever is not serving  # the index was loaded again
+        for _ in range(100):
+            if "SIGHUP: Reloaded" in caplog.text:
+                break
+            await asyncio.sleep(0.02)
+        assert "SIGHUP: Reloaded" in caplog.text
+    finally:
+        loop.remove_signal_handler(signal.SIGHUP)
 
 
 # --- short answers, sections and regions (issue 13) ----------------------------------------

@@ -1,13 +1,21 @@
 """Properties of the Telegram adapter for arbitrary input: no crash, valid HTML, short data.
 
-Runs the real Application on the fake Bot API with a hash embedder (fast) over the real
-knowledge base. Each test keeps one application and event loop for all its examples.
+A hypothesis fuzz of texts, captions, commands, callback data, inline queries and /start
+payloads through `build_application`: the real Application on the fake Bot API with a hash
+embedder (fast) over the real knowledge base. Each test keeps one application and event loop
+for all its examples. Every Bot API call must pass Telegram's limits, counted as Telegram
+counts them (UTF-16 code units; callback data and result ids in bytes).
+
+SCAMWISE_FUZZ_EXAMPLES sets the examples per test (default 60, about 300 in all); e.g.
+`SCAMWISE_FUZZ_EXAMPLES=2000 python -m pytest tests/test_telegram_properties.py` for a long run.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import os
 import re
 from collections.abc import Callable, Coroutine, Iterator
 from html.parser import HTMLParser
@@ -18,9 +26,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.knowledge.models import KnowledgeBase
-from bot.search.embedder import DEFAULT_MODEL
-from bot.search.indexing import build_index
 from tests.conftest import FakeEmbedder
 from tests.telegram_harness import (
     BOT_USERNAME,
@@ -33,7 +38,10 @@ from tests.telegram_harness import (
     utf16_len,
 )
 
-EXAMPLES = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ_EXAMPLES = int(os.environ.get("SCAMWISE_FUZZ_EXAMPLES", "60"))
+EXAMPLES = settings(
+    max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 ALLOWED_TAGS = {
     "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
     "blockquote", "tg-spoiler", "span",
@@ -84,17 +92,9 @@ def html_problems(text: str) -> list[str]:
     problems = parser.problems + [f"unclosed <{t}>" for t in parser.stack]
     if BAD_AMPERSAND.search(text):
         problems.append("bare &")
-    if len(text) > 4096:
-        problems.append(f"{len(text)} characters")
+    if utf16_len(text) > 4096:
+        problems.append(f"{utf16_len(text)} UTF-16 units")
     return problems
-
-
-@pytest.fixture(scope="module")
-def fake_index_dir(tmp_path_factory: pytest.TempPathFactory, kb: KnowledgeBase) -> Path:
-    """The real knowledge base indexed with the hash embedder."""
-    out = tmp_path_factory.mktemp("fake-index")
-    build_index(kb, FakeEmbedder(), out, DEFAULT_MODEL)
-    return out
 
 
 Feed = Callable[[BotUnderTest, Any], Coroutine[Any, Any, None]]
@@ -133,16 +133,44 @@ def check_property(tmp_path: Path, fake_index_dir: Path) -> Iterator[Callable[..
 
 
 def assert_valid_calls(tg: BotUnderTest) -> None:
+    """Every recorded call within Telegram's limits (UTF-16 units, bytes where Telegram says)."""
     for call in tg.request.calls:
         if call.method in TEXT_METHODS:
             assert call.params["text"].strip(), call
             assert html_problems(call.params["text"]) == [], call.params["text"]
+        if call.method == "sendPhoto" and call.params.get("caption") is not None:
+            assert utf16_len(call.params["caption"]) <= 1024
+            assert html_problems(call.params["caption"]) == []
         for row in keyboard_data(call):
             for button in row:
                 data = button.get("callback_data")
                 assert data is None or 1 <= len(data.encode()) <= 64
+                assert utf16_len(button["text"]) >= 1
         if call.method == "answerCallbackQuery":
-            assert len(call.params.get("text", "")) <= 200
+            assert utf16_len(call.params.get("text", "")) <= 200
+        if call.method == "answerInlineQuery":
+            assert_valid_inline(call.params["results"])
+        if call.method == "sendPoll":
+            assert 1 <= utf16_len(call.params["question"]) <= 300
+            assert all(1 <= utf16_len(o["text"]) <= 100 for o in options(call.params))
+            assert utf16_len(call.params.get("explanation") or "") <= 200
+
+
+def options(params: dict[str, Any]) -> list[dict[str, Any]]:
+    raw = params["options"]
+    return [json.loads(o) if isinstance(o, str) else o for o in raw]
+
+
+def assert_valid_inline(results: Any) -> None:
+    """Inline results: at most 50, ids of 1-64 bytes, each posting valid HTML of 4096 units."""
+    results = json.loads(results) if isinstance(results, str) else results
+    assert len(results) <= 50
+    for result in results:
+        assert 1 <= len(result["id"].encode()) <= 64
+        assert result["title"].strip()
+        content = result["input_message_content"]
+        assert html_problems(content["message_text"]) == [], content["message_text"]
+        assert 1 <= utf16_len(content["message_text"]) <= 4096
 
 
 long_text = st.text(min_size=3000, max_size=6000)
@@ -206,3 +234,35 @@ def test_html_checker_catches_bad_markup() -> None:
     assert html_problems("<b>open")
     assert html_problems("a & b")
     assert html_problems("<i><b>x</i></b>")
+
+
+COMMANDS = ["start", "help", "topics", "tips", "tip", "report", "privacy", "forgetme", "quiz",
+            "newclass", "results", "classes", "closeclass", "reload", "frobnicate"]  # fmt: skip
+emoji_text = st.text(alphabet=st.sampled_from("a 🙂🚩中&<>\n"), max_size=300)
+
+
+async def feed_command(tg: BotUnderTest, case: tuple[str, str, str, bool]) -> None:
+    name, target, args, group = case
+    command = f"{name}@{target}" if target else name
+    await tg.send(tg.updates.command(command, args, chat_id=GROUP_ID if group else None))
+
+
+def test_any_command(check_property: Callable[..., None]) -> None:
+    names = st.one_of(st.sampled_from(COMMANDS), st.from_regex(r"[a-z_0-9]{1,32}", fullmatch=True))
+    targets = st.sampled_from(["", BOT_USERNAME, "OtherBot"])
+    args = st.one_of(st.text(max_size=200), emoji_text, st.sampled_from(["starter", "AB12CD34"]))
+    check_property(st.tuples(names, targets, args, st.booleans()), feed_command)
+
+
+async def feed_inline(tg: BotUnderTest, query: str) -> None:
+    calls = await tg.send(tg.updates.inline(query))
+    assert [c.method for c in calls] == ["answerInlineQuery"]
+
+
+def test_any_inline_query(check_property: Callable[..., None]) -> None:
+    queries = st.one_of(
+        st.text(max_size=256),
+        emoji_text,
+        st.sampled_from(["deepfake call from my boss", "pay to like videos", "crypto 🚀🚀"]),
+    )
+    check_property(queries, feed_inline)

@@ -153,9 +153,12 @@ async def test_deep_link_quiz_to_the_summary(tg: BotUnderTest) -> None:
         assert " ".join(question["explanation"].split()) in verdict_text
         if index in {0, 1}:  # a double tap, and a second try with the right answer
             for again in (data, f"qa:{attempt}:{index}.{question['answer']}"):
-                toast = only(await press(tg, me, current, again), "answerCallbackQuery")
+                # Before Next, the stored verdict is shown again (the first may have been
+                # lost); the second answer does not count.
+                toast, same = await press(tg, me, current, again)
                 presses += 1
                 assert toast.params["text"] == texts.QUIZ_ALREADY_ANSWERED
+                assert same.method == "editMessageText" and shown(same) == verdict_text
         if index == 2:  # Next under an earlier verdict has expired
             stale = only(
                 await press(tg, me, verdicts[0], f"qn:{attempt}:0"), "answerCallbackQuery"

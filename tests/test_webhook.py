@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from telegram_harness import FakeRequest, Updates, telegram_settings
 
 from bot.telegram.app import build_application
 from bot.telegram.runner import webhook_path
-from bot.telegram.webhook import SECRET_HEADER, running_webhook
+from bot.telegram.webhook import MAX_BODY_BYTES, SECRET_HEADER, running_webhook
 
 SECRET = "s3cret-Hook_value"
 HOOK_URL = "https://bot.example.org/tg/hook"
@@ -64,3 +66,56 @@ async def test_webhook_needs_the_secret_and_health_answers(
         await asyncio.sleep(0.1)
         assert len(request.of("sendMessage")) == 1  # only the request with the secret
     assert not application.running
+
+
+async def test_wrong_bodies_get_400_or_413_duplicates_once_and_no_traceback(
+    tmp_path: Path, fake_index_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from tests.conftest import FakeEmbedder
+
+    port = free_port()
+    settings = telegram_settings(
+        tmp_path, fake_index_dir, webhook_url=HOOK_URL, webhook_listen="127.0.0.1",
+        webhook_port=port, webhook_secret=SECRET,
+    )  # fmt: skip
+    request = FakeRequest()
+    application = build_application(settings, request, request, embedder=FakeEmbedder())
+    errors: list[object] = []
+
+    async def record(update: object, context: Any) -> None:
+        errors.append(context.error)
+
+    application.add_error_handler(record)
+    updates = Updates()
+    headers = {SECRET_HEADER: SECRET, "Content-Type": "application/json"}
+    nested = b"[" * 100_000 + b"]" * 100_000
+    wrong = [b"null", b"[]", b"[1, 2]", b'"a string"', b"5", b"{}", b'{"update_id": "7"}',
+             b'{"update_id": true}', nested,
+             b'{"update_id": 1, "message": ' + nested + b"}"]  # fmt: skip
+    no_chat = updates.command("help")
+    del no_chat["message"]["chat"]
+    no_sender = updates.callback("menu")
+    del no_sender["callback_query"]["from"]
+    async with running_webhook(application, settings, webhook_path(HOOK_URL), SECRET):
+        url = f"http://127.0.0.1:{port}/tg/hook"
+        async with httpx.AsyncClient(trust_env=False, timeout=20) as client:
+            for body in wrong:
+                answer = await client.post(url, content=body, headers=headers)
+                assert answer.status_code == 400, (body[:40], answer.status_code)
+            big = b'{"update_id": 9, "x": "' + b"a" * MAX_BODY_BYTES + b'"}'
+            assert (await client.post(url, content=big, headers=headers)).status_code == 413
+            for skipped in (no_chat, no_sender):
+                assert (await client.post(url, json=skipped, headers=headers)).status_code == 200
+            help_update = updates.command("help")
+            for _ in range(3):  # Telegram re-delivers when our 200 came late
+                answer = await client.post(url, json=help_update, headers=headers)
+                assert answer.status_code == 200
+        for _ in range(250):
+            if request.of("sendMessage"):
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.2)
+    assert len(request.of("sendMessage")) == 1  # the duplicate is answered once
+    assert errors == []
+    assert "Traceback" not in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text

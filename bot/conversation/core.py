@@ -46,7 +46,9 @@ class Recorder(Protocol):
         self, question: str, best_id: str | None, score: float, status: str
     ) -> None: ...
 
-    async def record_feedback(self, entry_id: str, vote: int) -> None: ...
+    async def record_feedback(
+        self, entry_id: str, vote: int, *, voter: int | None = None
+    ) -> bool: ...
 
     async def forget_user(self, user_id: int) -> int: ...
 
@@ -108,7 +110,7 @@ class Conversation:
         """Apply the flood limit to a message or command: None to go on, or what to say instead.
 
         Button presses are not counted: they never reach the model, and a quiz takes two taps
-        per question.
+        per question (👍/👎 votes are, in `_feedback`: they write to the database).
         """
         verdict = self.flood.check(who.user_id)
         if verdict is Verdict.ALLOW:
@@ -223,7 +225,7 @@ class Conversation:
             back = encode("t", self._topic(arg)) if verb == "b" else None
             return Outcome([self.help.answer(arg, back=back, edit=verb == "b")])
         if verb == "fb" and arg in {"u", "d"} and self.kb.get(action.arg2):
-            return await self._feedback(action.arg2, 1 if arg == "u" else -1)
+            return await self._feedback(who, action.arg2, 1 if arg == "u" else -1)
         if verb == "tip":
             return Outcome(await self._tip(who, ""))
         if verb == "report":
@@ -232,9 +234,13 @@ class Conversation:
             return await self._forget(who, arg == "yes")
         return None
 
-    async def _feedback(self, entry_id: str, vote: int) -> Outcome:
+    async def _feedback(self, who: Who, entry_id: str, vote: int) -> Outcome:
+        # Votes are written to the database: presses count in the flood limit (forged presses
+        # arrive by the hundred), and each user has one vote per entry (stored as a hash).
+        if self.flood.check(who.user_id) is not Verdict.ALLOW:
+            return Outcome(notice=texts.FLOODED)
         try:
-            await self.store.record_feedback(entry_id, vote)
+            await self.store.record_feedback(entry_id, vote, voter=who.user_id)
         except Exception:  # storage trouble must not spoil the conversation
             log.exception("could not store feedback for %s", entry_id)
         reply = self.help.answer(entry_id, feedback=False, edit=True)

@@ -16,22 +16,47 @@ class Verdict(StrEnum):
     DROP = "drop"  # still over the limit: stay quiet
 
 
+MAX_TRACKED_USERS = 50_000  # about 40 MB of state at most, whatever the traffic
+
+
 class FloodGuard:
-    """Allows `limit` events per `window` seconds per user; later ones get one notice."""
+    """Allows `limit` events per `window` seconds per user; later ones get one notice.
+
+    Its memory is bounded: users idle for a whole window are forgotten once per window, and
+    beyond `max_users` users the least recently seen one is forgotten first (they could not be
+    over the limit by much: with that many users in one window, the bot is busy anyway).
+    """
 
     def __init__(
-        self, limit: int = 10, window: float = 30.0, clock: Callable[[], float] = time.monotonic
+        self,
+        limit: int = 10,
+        window: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+        max_users: int = MAX_TRACKED_USERS,
     ) -> None:
         self.limit = limit
         self.window = window
+        self.max_users = max_users
         self._clock = clock
-        self._events: dict[int, deque[float]] = {}
+        self._events: dict[int, deque[float]] = {}  # in order of last event: oldest first
         self._noticed: set[int] = set()
+        self._swept = clock()
+
+    def __len__(self) -> int:
+        """How many users the guard holds state for."""
+        return len(self._events)
 
     def check(self, user_id: int) -> Verdict:
         """Record an event for the user and judge it."""
         now = self._clock()
-        events = self._events.setdefault(user_id, deque())
+        if now - self._swept >= self.window:
+            self.forget_idle()
+        events = self._events.pop(user_id, None) or deque()
+        self._events[user_id] = events  # now the most recently seen
+        while len(self._events) > self.max_users:
+            oldest = next(iter(self._events))
+            del self._events[oldest]
+            self._noticed.discard(oldest)
         while events and now - events[0] >= self.window:
             events.popleft()
         if len(events) < self.limit:
@@ -46,6 +71,7 @@ class FloodGuard:
     def forget_idle(self) -> None:
         """Drop users with no event in the current window (bounds memory)."""
         now = self._clock()
+        self._swept = now
         for user_id in [
             u for u, ev in self._events.items() if not ev or now - ev[-1] >= self.window
         ]:

@@ -10,8 +10,11 @@ import html
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-# Telegram rejects messages over 4096 characters (counted after entities are parsed); we cap
-# the HTML source, which is always at least as long, so a chunk can never be too long.
+from bot.conversation.utf16 import utf16_len
+
+# Telegram rejects messages over 4096 characters (counted after entities are parsed, in UTF-16
+# code units); we cap the HTML source in UTF-16 units, which is always at least as long, so a
+# chunk can never be too long.
 TELEGRAM_MAX_CHARS = 4096
 
 
@@ -93,7 +96,7 @@ def _cut_words(span: Span, limit: int) -> list[Span]:
     rest = span.text
     while rest:
         size = len(rest)
-        while len(_span_html(Span(rest[:size], span.bold, span.italic, span.url))) > limit:
+        while utf16_len(_span_html(Span(rest[:size], span.bold, span.italic, span.url))) > limit:
             size = max(1, size * 3 // 4)
         cut = rest[:size]
         if size < len(rest) and " " in cut[size // 2 :]:
@@ -110,7 +113,7 @@ def _paragraph_chunks(paragraph: list[Span], limit: int) -> list[str]:
     for span in paragraph:
         for piece in _cut_words(span, limit):
             rendered = _span_html(piece)
-            if current and len(current) + len(rendered) > limit:
+            if current and utf16_len(current) + utf16_len(rendered) > limit:
                 chunks.append(current)
                 current = ""
             current += rendered
@@ -120,7 +123,7 @@ def _paragraph_chunks(paragraph: list[Span], limit: int) -> list[str]:
 
 
 def split_html(spans: Sequence[Span], limit: int = TELEGRAM_MAX_CHARS) -> list[str]:
-    """Render to HTML messages of at most `limit` characters, split at paragraph boundaries.
+    """Render to HTML messages of at most `limit` UTF-16 units, split at paragraph boundaries.
 
     A paragraph longer than the limit is cut between words; no tag or entity is ever cut.
     """
@@ -129,7 +132,7 @@ def split_html(spans: Sequence[Span], limit: int = TELEGRAM_MAX_CHARS) -> list[s
     for paragraph in paragraphs(spans):
         for chunk in _paragraph_chunks(paragraph, limit):
             joined = f"{current}\n\n{chunk}" if current else chunk
-            if len(joined) <= limit:
+            if utf16_len(joined) <= limit:
                 current = joined
             else:
                 messages.append(current)

@@ -16,6 +16,7 @@ from bot.conversation import texts
 from bot.conversation.actions import Action
 from bot.conversation.markup import plain
 from bot.conversation.replies import Outcome, QuizPlan, Reply, Who
+from bot.conversation.utf16 import utf16_cut
 from bot.quizzes import views
 from bot.quizzes.models import (
     AlreadyAnswered,
@@ -37,6 +38,7 @@ QUIZ_COMMANDS = frozenset({"quiz", "newclass", "results", "classes", "closeclass
 QUIZ_VERBS = frozenset({"quiz", "qs", "qa", "qn"})
 _NUMBER = re.compile(r"^\d{1,9}$")
 _ANSWER = re.compile(r"^(\d{1,4})\.(\d)$")
+MAX_ECHO = 40  # UTF-16 units of user input quoted back in a reply
 
 
 def _number(text: str) -> int | None:
@@ -110,7 +112,8 @@ class QuizFlow:
             return views.finished_reply(result)
         if isinstance(result, ClassClosed):
             return views.class_closed_reply(result)
-        intro = texts.QUIZ_UNKNOWN.format(quiz_id=result.quiz_id)
+        # The id is what the user typed: echo a short piece of it, never the whole thing.
+        intro = texts.QUIZ_UNKNOWN.format(quiz_id=utf16_cut(result.quiz_id, MAX_ECHO))
         return views.quiz_list_reply(self.engine.quizzes.values(), intro)
 
     async def _new_class(self, who: Who, quiz_id: str) -> list[Reply]:
@@ -174,6 +177,8 @@ class QuizFlow:
         result = await self.engine.answer(who.user_id, attempt_id, index, option)
         if isinstance(result, AnswerResult):
             return Outcome([views.answer_reply(result)])
+        if isinstance(result, AlreadyAnswered) and result.verdict is not None:
+            return Outcome([views.answer_reply(result.verdict)], texts.QUIZ_ALREADY_ANSWERED)
         if isinstance(result, AlreadyAnswered):
             return Outcome(notice=texts.QUIZ_ALREADY_ANSWERED)
         if isinstance(result, ClassClosed):

@@ -65,7 +65,7 @@ FEEDBACK_THANKS = "Thanks for the feedback!"
 TOPICS_TITLE = "What would you like to read about?"
 FORGET_CONFIRM = (
     "This deletes everything ScamWise stores about you: your quiz progress and answers, the "
-    "classes you created, your group quiz scores and the region you chose. "
+    "classes you created, your group quiz scores, your 👍/👎 votes and the region you chose. "
     "It cannot be undone. Delete it?"
 )
 FORGET_DONE = "Done: everything stored about you has been deleted ({records})."

@@ -136,24 +136,18 @@ class QuizEngine:
         question = quiz.questions[index]
         if not 0 <= option < len(question.options):
             return Expired()
-        if await repo.is_answered(conn, attempt.id, index):
-            return AlreadyAnswered()
+        stored = await repo.answered_option(conn, attempt.id, index)
+        if stored is not None:
+            if index != attempt.position:  # a button of an earlier question: nothing to show
+                return AlreadyAnswered()
+            # Still the current question: the verdict may have been lost (a crash between the
+            # commit and the reply), so show it again and let the user go on with Next.
+            return AlreadyAnswered(_verdict(quiz, attempt, index, stored, attempt.score))
         if index != attempt.position:
             return Expired()
         correct = option == question.answer
         await repo.insert_answer(conn, attempt, index, option, correct)
-        progress = Progress(index + 1, len(quiz.questions), attempt.score + int(correct))
-        return AnswerResult(
-            attempt.id,
-            index,
-            question.prompt,
-            correct,
-            question.answer,
-            question.options[question.answer],
-            question.explanation,
-            question.entry,
-            progress,
-        )
+        return _verdict(quiz, attempt, index, option, attempt.score + int(correct))
 
     async def next(self, user_id: int, attempt_id: int, question_index: int) -> NextOutcome:
         """After an answer: the next question, or the summary (and the attempt is finished)."""
@@ -371,4 +365,22 @@ def _most_missed(quiz: Quiz, share: tuple[float, ...]) -> tuple[MissedQuestion, 
             s,
         )
         for s, i in order
+    )
+
+
+def _verdict(
+    quiz: Quiz, attempt: repo.Attempt, index: int, option: int, score: int
+) -> AnswerResult:
+    """The verdict on the answer `option` to question `index`, with the score after it."""
+    question = quiz.questions[index]
+    return AnswerResult(
+        attempt.id,
+        index,
+        question.prompt,
+        option == question.answer,
+        question.answer,
+        question.options[question.answer],
+        question.explanation,
+        question.entry,
+        Progress(index + 1, len(quiz.questions), score),
     )

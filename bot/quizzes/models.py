@@ -148,7 +148,14 @@ class Expired:
 
 @dataclass(frozen=True)
 class AlreadyAnswered:
-    """This question was answered already; the second tap did not count."""
+    """This question was answered already; the second tap did not count.
+
+    `verdict` is the stored answer's verdict when the question is still the current one: the
+    first verdict may never have reached the user (a crash between the commit and the reply),
+    so the tap shows it again, with its Next button.
+    """
+
+    verdict: AnswerResult | None = None
 
 
 @dataclass(frozen=True)

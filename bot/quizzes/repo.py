@@ -165,6 +165,17 @@ async def is_answered(conn: AsyncConnection, attempt_id: int, question_index: in
     return (await conn.execute(stmt)).first() is not None
 
 
+async def answered_option(
+    conn: AsyncConnection, attempt_id: int, question_index: int
+) -> int | None:
+    """The option stored for this question of the attempt (None when it is not answered)."""
+    stmt = sa.select(answers.c.option).where(
+        answers.c.attempt_id == attempt_id, answers.c.question_index == question_index
+    )
+    option = (await conn.execute(stmt)).scalar_one_or_none()
+    return None if option is None else int(option)
+
+
 async def insert_answer(
     conn: AsyncConnection, attempt: Attempt, question_index: int, option: int, correct: bool
 ) -> None:

@@ -16,6 +16,14 @@ from bot.search.results import SearchResult
 from bot.search.retriever import Retriever
 
 _Item = tuple[str, int, "asyncio.Future[SearchResult]"]
+DRAIN_TIMEOUT_S = 30.0  # longest wait, when closing, for the searches already queued
+
+
+class SearcherClosedError(RuntimeError):
+    """A search was still waiting when its searcher was closed (the caller apologises)."""
+
+    def __init__(self) -> None:
+        super().__init__("the search was stopped: the searcher closed before it ran")
 
 
 class AsyncSearcher:
@@ -42,6 +50,7 @@ class AsyncSearcher:
             max_workers=workers, thread_name_prefix="scamwise-embed"
         )
         self.batches = 0  # how many model calls were made (for benchmarks and tests)
+        self._waiting: set[asyncio.Future[SearchResult]] = set()
 
     async def search(self, text: str, k: int = 3) -> SearchResult:
         """Search one message; concurrent calls are batched together."""
@@ -49,6 +58,8 @@ class AsyncSearcher:
             self._start()
         assert self._queue is not None
         future: asyncio.Future[SearchResult] = asyncio.get_running_loop().create_future()
+        self._waiting.add(future)
+        future.add_done_callback(self._waiting.discard)
         await self._queue.put((text, k, future))
         return await future
 
@@ -62,15 +73,21 @@ class AsyncSearcher:
             for i in range(self.workers)
         ]
 
-    async def aclose(self) -> None:
-        """Stop the workers and their threads; pending searches are cancelled."""
+    async def aclose(self, drain_timeout_s: float = DRAIN_TIMEOUT_S) -> None:
+        """Answer the searches already queued (up to `drain_timeout_s`), then stop the workers.
+
+        `/reload` closes the old searcher while users wait on it: they still get their answer.
+        Whatever is left after the timeout fails with SearcherClosedError, never a silent
+        cancel (a CancelledError would bypass the adapters' error handling: no reply at all).
+        """
+        if self._waiting and self._tasks and drain_timeout_s > 0:
+            await asyncio.wait(set(self._waiting), timeout=drain_timeout_s)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
         while self._queue is not None and not self._queue.empty():
-            _, _, future = self._queue.get_nowait()
-            future.cancel()
+            _cancel([self._queue.get_nowait()])
         # Wait for a model call still running in the worker thread without blocking the loop.
         await asyncio.to_thread(self._executor.shutdown, wait=True)
 
@@ -127,7 +144,7 @@ class AsyncSearcher:
 
 
 def _cancel(items: list[_Item]) -> None:
-    """Cancel the callers' futures that are still waiting."""
+    """Fail the callers' futures that are still waiting: the searcher is closing."""
     for _, _, future in items:
         if not future.done():
-            future.cancel()
+            future.set_exception(SearcherClosedError())

@@ -5,6 +5,11 @@ build is two files: `vectors-<stamp>.faiss` (written with `faiss.write_index`) a
 which names that file, and the ONNX encoder file the vectors were made with, if any
 (`bot.search.encoders`). `meta.json` is replaced last with `os.replace`, so it is the commit
 point: an interrupted build leaves the previous meta and its vectors in place and usable.
+
+Builds into one folder take turns on an exclusive lock (`build_lock`, the file `.build.lock`):
+a second build started meanwhile (two `make run`, a Compose `index` run beside the bot) waits
+for the first, then writes its own. Old files are deleted only by the build holding the lock,
+and never a file that the live `meta.json` names.
 """
 
 from __future__ import annotations
@@ -13,8 +18,10 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,10 +29,13 @@ from typing import Any
 
 import faiss
 import numpy as np
+from filelock import FileLock, Timeout
 
-from bot.errors import IndexCorruptError, IndexMissingError, IndexStaleError
+from bot.errors import IndexCorruptError, IndexMissingError, IndexStaleError, ScamWiseError
 
 META_FILE = "meta.json"
+LOCK_FILE = ".build.lock"
+BUILD_LOCK_TIMEOUT_S = 1800.0  # a build of 10,000 entries takes about 3 minutes
 FORMAT_VERSION = 2  # 2: the ONNX encoder file is part of the index
 
 
@@ -110,7 +120,18 @@ class VectorIndex:
 
         `encoder` names an encoder file already in `directory` that made these vectors.
         """
-        encoder = encoder or EncoderRecord()
+        with build_lock(directory):
+            return self._save(directory, model, content_hash, counts, encoder or EncoderRecord())
+
+    def _save(
+        self,
+        directory: Path,
+        model: str,
+        content_hash: str,
+        counts: dict[str, int],
+        encoder: EncoderRecord,
+    ) -> IndexMeta:
+        """`save` under the build lock."""
         if encoder.file and not (directory / encoder.file).is_file():
             raise ValueError(f"encoder file {encoder.file!r} is not in {directory}")
         if encoder.file:
@@ -138,6 +159,38 @@ class VectorIndex:
         _write_json_atomic(directory / META_FILE, asdict(meta))
         _remove_stale_files(directory, keep={faiss_name, encoder.file})
         return meta
+
+
+class IndexBusyError(ScamWiseError):
+    """Another build kept the index folder locked for too long."""
+
+
+@contextmanager
+def build_lock(directory: Path, timeout_s: float = BUILD_LOCK_TIMEOUT_S) -> Iterator[None]:
+    """Hold the folder's build lock; wait (saying so on stderr) while another build has it.
+
+    Re-entrant in one thread, so a build may take it around steps that take it again.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(directory / LOCK_FILE, is_singleton=True)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        print(
+            f"another index build is running in {directory}: waiting for it to finish",
+            file=sys.stderr,
+        )
+        try:
+            lock.acquire(timeout=timeout_s)
+        except Timeout:
+            raise IndexBusyError(
+                f"another index build has held {directory / LOCK_FILE} for {timeout_s:.0f} s: "
+                "stop it (or wait), then build again"
+            ) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def read_meta(directory: Path) -> IndexMeta:
@@ -283,7 +336,15 @@ def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
 
 
 def _remove_stale_files(directory: Path, keep: set[str]) -> None:
-    """Delete vector and encoder files of older builds and temp files of interrupted ones."""
+    """Delete vector and encoder files of older builds and temp files of interrupted ones.
+
+    Called under the build lock; whatever the live meta.json names is kept in any case.
+    """
+    try:
+        live = read_meta(directory)
+        keep = keep | {live.faiss_file, live.encoder_file}
+    except ScamWiseError:
+        pass
     for pattern in ("vectors-*.faiss", "encoder-*.onnx"):
         for path in directory.glob(pattern):
             if path.name not in keep:

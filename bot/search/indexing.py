@@ -11,7 +11,7 @@ from bot.knowledge.loader import content_hash
 from bot.knowledge.models import KnowledgeBase
 from bot.search.embedder import Embedder
 from bot.search.encoders import EncoderFile, place_encoder
-from bot.search.index import EncoderRecord, IndexMeta, VectorIndex
+from bot.search.index import EncoderRecord, IndexMeta, VectorIndex, build_lock
 
 BATCH = 64
 
@@ -72,10 +72,11 @@ def build_index(
     texts, payloads = index_texts(kb)
     vectors = embed_all(embedder, texts, progress)
     counts = {"entries": len(kb.entries), "vectors": len(texts), "sources": len(kb.sources)}
-    record = EncoderRecord()
-    if encoder is not None:
-        placed = place_encoder(encoder, out)
-        record = EncoderRecord(placed.path.name, placed.source)
-    return VectorIndex(vectors, payloads).save(
-        out, model=model_name, content_hash=content_hash(kb), counts=counts, encoder=record
-    )
+    with build_lock(out):  # one build at a time writes into (and cleans up) `out`
+        record = EncoderRecord()
+        if encoder is not None:
+            placed = place_encoder(encoder, out)
+            record = EncoderRecord(placed.path.name, placed.source)
+        return VectorIndex(vectors, payloads).save(
+            out, model=model_name, content_hash=content_hash(kb), counts=counts, encoder=record
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from functools import lru_cache
 from typing import Any
@@ -11,6 +12,10 @@ import numpy as np
 from bm25s.stopwords import STOPWORDS_EN
 
 from bot.knowledge.models import Entry
+
+# bm25s sets its own logger to DEBUG when imported, so its "Building index" lines appeared at
+# every start whatever SCAMWISE_LOG_LEVEL said: let it follow the root logger's level instead.
+logging.getLogger("bm25s").setLevel(logging.NOTSET)
 
 _LATIN = re.compile(r"[^\W\d_]+|\d+", re.UNICODE)
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")

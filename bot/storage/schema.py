@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 
 QUESTION_MAX_CHARS = 1000
+VOTER_CHARS = 64  # hex SHA-256
 ENTRY_ID_MAX_CHARS = 200
 STATUSES = ("declined", "low", "ambiguous")
 
@@ -86,6 +87,9 @@ feedback = sa.Table(
     sa.Column("entry_id", sa.String(ENTRY_ID_MAX_CHARS), nullable=False),
     sa.Column("vote", sa.SmallInteger, nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
+    # Added by the feedback-voters migration: a salted hash of (entry, user), never the user id;
+    # UNIQUE(entry_id, voter) keeps one vote per user and entry. NULL for older rows.
+    sa.Column("voter", sa.String(VOTER_CHARS), nullable=True),
     sa.CheckConstraint("vote IN (-1, 1)", name="ck_feedback_vote"),
     sa.Index("ix_feedback_entry_id", "entry_id"),
     sa.Index("ix_feedback_created_at", "created_at"),
@@ -186,6 +190,15 @@ group_quiz_votes = sa.Table(
     sa.Index("ix_group_quiz_votes_user", "user_id"),
 )
 
+# Values the database generates once and keeps (the feedback salt); created by the
+# feedback-voters migration.
+stored_secrets = sa.Table(
+    "stored_secrets",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(256), nullable=False),
+)
+
 QUIZ_TABLES = [
     quiz_attempts,
     quiz_answers,
@@ -258,6 +271,20 @@ def _v2_quiz(conn: Connection) -> None:
     metadata.create_all(conn, tables=QUIZ_TABLES)
 
 
+def _feedback_voters(conn: Connection) -> None:
+    """Feedback voters: a salted (entry, user) hash per vote, one vote each; a salt table."""
+    columns = {c["name"] for c in sa.inspect(conn).get_columns("feedback")}
+    if "voter" not in columns:  # databases created before this migration
+        conn.execute(sa.text(f"ALTER TABLE feedback ADD COLUMN voter VARCHAR({VOTER_CHARS})"))
+    conn.execute(
+        sa.text(
+            "CREATE UNIQUE INDEX IF NOT EXISTS ux_feedback_entry_voter "
+            "ON feedback (entry_id, voter)"
+        )
+    )
+    metadata.create_all(conn, tables=[stored_secrets])
+
+
 # --- regions (migration "user_regions") -----------------------------------------------------
 REGION_ID_MAX_CHARS = 8
 
@@ -277,8 +304,12 @@ def _v_user_regions(conn: Connection) -> None:
     metadata.create_all(conn, tables=[user_regions])
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1_initial, _v2_quiz]
-MIGRATIONS.append(_v_user_regions)
+MIGRATIONS: list[Callable[[Connection], None]] = [
+    _v1_initial,
+    _v2_quiz,
+    _feedback_voters,
+    _v_user_regions,
+]
 
 
 def stored_version(conn: Connection) -> int:

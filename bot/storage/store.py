@@ -8,7 +8,10 @@ transaction and is committed before the method returns.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import re
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -27,6 +30,7 @@ from bot.storage import schema
 DEFAULT_URL = "sqlite+aiosqlite:///data/scamwise.sqlite3"
 BUSY_TIMEOUT_S = 5.0
 WRITE_TURN_TIMEOUT_S = 30.0  # longest wait for this process's other writes to finish
+FEEDBACK_SALT = "feedback_salt"  # its name in the stored_secrets table
 _WRITE_OPTION = "scamwise_write"  # marks write transactions (BEGIN IMMEDIATE on SQLite)
 
 
@@ -64,7 +68,12 @@ def mask_url(url: str) -> str:
 
 _HINTS = (
     (
-        ("not a database", "malformed", "encrypted"),
+        ("malformed",),
+        "the database file is damaged; move it aside and restore the latest backup (see "
+        "README, Backups)",
+    ),
+    (
+        ("not a database", "encrypted"),
         "the file is not an SQLite database; move it aside or point the URL at another file",
     ),
     (
@@ -95,11 +104,54 @@ def _advice(exc: BaseException) -> str:
     return f"{exc}; check the URL and that the database server is reachable"
 
 
-def _prepare_sqlite_path(url: URL) -> None:
-    """Create the parent folder of an SQLite database file if it is missing."""
+def sqlite_file(url: URL) -> Path | None:
+    """The database file of an SQLite URL (None for other databases and in-memory ones)."""
     database = url.database or ""
-    if url.get_backend_name() == "sqlite" and database not in ("", ":memory:"):
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    if url.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+        return None
+    if database.startswith("file:"):  # a URI filename: file:/path?mode=ro
+        database = database[len("file:") :].split("?", 1)[0]
+    return Path(database)
+
+
+def _prepare_sqlite_path(url: URL, create_empty: bool) -> None:
+    """Create the parent folder of an SQLite file; refuse an empty file that should hold data.
+
+    A zero-byte database file is what a failed copy, a full disk or a mistaken `> file` leaves:
+    opening it would silently start a new empty database, and every class and quiz result
+    would be gone without a word. Only SCAMWISE_DATABASE_CREATE_EMPTY=true accepts it.
+    """
+    path = sqlite_file(url)
+    if path is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not create_empty and path.is_file() and path.stat().st_size == 0:
+        raise EmptyDatabaseError(
+            f"the database file {path} is empty (0 bytes) although it should hold ScamWise's "
+            "data: restore it from a backup (`python -m bot backup` makes them), or set "
+            "SCAMWISE_DATABASE_CREATE_EMPTY=true to start a new, empty database in it"
+        )
+
+
+class EmptyDatabaseError(StorageError):
+    """An SQLite database file exists but holds nothing."""
+
+
+class DamagedDatabaseError(StorageError):
+    """SQLite's quick_check found damage in the database file."""
+
+
+def _quick_check(conn: sa.Connection, url: str) -> None:
+    """Run SQLite's `PRAGMA quick_check` (seconds for a big file) and refuse a damaged file."""
+    rows = [str(r[0]) for r in conn.exec_driver_sql("PRAGMA quick_check").fetchall()]
+    if rows != ["ok"]:
+        where = sqlite_file(make_url(url)) or mask_url(url)
+        found = rows[0].replace("*** in database main ***", "").strip().splitlines() or ["?"]
+        raise DamagedDatabaseError(
+            f"the database file {where} is damaged (SQLite quick_check: {found[0][:160]}): stop "
+            "the bot, move the file aside and restore the latest backup (see README, "
+            "Backups); or move it aside to start with an empty database"
+        )
 
 
 # --- SQLite setup hook: the only SQLite-specific SQL in the storage module. -----------------
@@ -130,13 +182,13 @@ def _install_sqlite_hooks(engine: AsyncEngine, busy_timeout_s: float) -> None:
 # --- end of SQLite setup hook. ---------------------------------------------------------------
 
 
-def _since(days: int | None) -> datetime | None:
-    """The cut-off time `days` ago, or None for no limit."""
+def _since(days: int | None, now: datetime | None = None) -> datetime | None:
+    """The cut-off time `days` before `now` (default: the current time), or None for no limit."""
     if days is None:
         return None
     if days < 0:
         raise ValueError(f"days must be >= 0, got {days}")
-    return datetime.now(UTC) - timedelta(days=days)
+    return (now or datetime.now(UTC)) - timedelta(days=days)
 
 
 class Store:
@@ -152,22 +204,39 @@ class Store:
         # fail with "database is locked" under load. So this process's writes take turns on a
         # FIFO lock, and the busy timeout is left for other processes.
         self._write_turn = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        self._salt = b""  # the feedback salt: SCAMWISE_FEEDBACK_SALT, or read at first use
 
     @classmethod
     async def open(
-        cls, url: str = DEFAULT_URL, *, busy_timeout_s: float = BUSY_TIMEOUT_S
+        cls,
+        url: str = DEFAULT_URL,
+        *,
+        busy_timeout_s: float = BUSY_TIMEOUT_S,
+        create_empty: bool = False,
+        feedback_salt: str | None = None,
     ) -> Store:
-        """Create the engine, apply pending migrations and check the database is writable."""
+        """Check the file (SQLite), create the engine, migrate, check the database is writable.
+
+        `create_empty` accepts a zero-byte SQLite file (SCAMWISE_DATABASE_CREATE_EMPTY);
+        `feedback_salt` (SCAMWISE_FEEDBACK_SALT) replaces the salt stored in the database.
+        """
         engine: AsyncEngine | None = None
         try:
             parsed = make_url(url)
-            _prepare_sqlite_path(parsed)
+            _prepare_sqlite_path(parsed, create_empty)
             engine = create_async_engine(parsed)
             if engine.dialect.name == "sqlite":
                 _install_sqlite_hooks(engine, busy_timeout_s)
+                async with engine.connect() as conn:
+                    await conn.run_sync(_quick_check, url)
             store = cls(engine, url)
             await store._migrate()
+            store._salt = feedback_salt.encode() if feedback_salt else b""
             return store
+        except StorageError:
+            if engine is not None:
+                await engine.dispose()
+            raise
         except (sa.exc.SQLAlchemyError, OSError, ImportError, schema.NewerSchemaError) as exc:
             if engine is not None:
                 await engine.dispose()
@@ -181,6 +250,35 @@ class Store:
             version = await conn.run_sync(schema.apply_migrations, schema.MIGRATIONS)
             probe = sa.update(schema.schema_version).values(version=version)
             await conn.execute(probe)
+
+    async def _load_salt(self) -> None:
+        """Read the feedback salt kept in the database; generate and keep it the first time."""
+        if self._salt:
+            return
+        table = schema.stored_secrets
+        select = sa.select(table.c.value).where(table.c.name == FEEDBACK_SALT)
+        try:
+            async with self._tx(write=True) as conn:
+                value = (await conn.execute(select)).scalar_one_or_none()
+                if value is None:
+                    value = secrets.token_hex(32)
+                    await conn.execute(sa.insert(table).values(name=FEEDBACK_SALT, value=value))
+        except StorageError as exc:  # another process stored one first (PostgreSQL)
+            if not isinstance(exc.__cause__, sa.exc.IntegrityError):
+                raise
+            async with self._tx(write=False) as conn:
+                value = (await conn.execute(select)).scalar_one()
+        self._salt = str(value).encode()
+
+    def voter(self, entry_id: str, user_id: int) -> str:
+        """The stored stand-in for a user's vote on an entry: HMAC-SHA256(salt, entry, user).
+
+        Without the salt it cannot be turned back into a user id, and the same user gets a
+        different value on every entry, so votes cannot be linked to each other either.
+        Call `_load_salt` first.
+        """
+        message = f"{entry_id}\n{user_id}".encode()
+        return hmac.new(self._salt, message, hashlib.sha256).hexdigest()
 
     async def close(self) -> None:
         """Close every pooled connection."""
@@ -258,14 +356,35 @@ class Store:
         row["created_at"] = at or datetime.now(UTC)
         await self._write([sa.insert(schema.unanswered).values(**row)])
 
-    async def record_feedback(self, entry_id: str, vote: int, at: datetime | None = None) -> None:
-        """Log a +1 or -1 vote on an answer (no user id is stored)."""
+    async def record_feedback(
+        self,
+        entry_id: str,
+        vote: int,
+        at: datetime | None = None,
+        *,
+        voter: int | None = None,
+    ) -> bool:
+        """Log a +1 or -1 vote on an answer; False when this voter had voted on it already.
+
+        No user id is stored: with `voter` (a user id) the row holds `self.voter(entry, id)`,
+        and a second vote by the same user on the same entry replaces nothing and counts once.
+        """
         if isinstance(vote, bool) or vote not in (1, -1):
             raise ValueError(f"vote must be +1 or -1, got {vote!r}")
-        when = at or datetime.now(UTC)
-        await self._write(
-            [sa.insert(schema.feedback).values(entry_id=entry_id, vote=vote, created_at=when)]
-        )
+        t = schema.feedback
+        row: dict[str, Any] = {"entry_id": entry_id, "vote": vote}
+        row["created_at"] = at or datetime.now(UTC)
+        if voter is None:
+            await self._write([sa.insert(t).values(**row)])
+            return True
+        await self._load_salt()
+        row["voter"] = self.voter(entry_id, voter)
+        async with self._tx(write=True) as conn:
+            seen = sa.select(t.c.id).where(t.c.entry_id == entry_id, t.c.voter == row["voter"])
+            if (await conn.execute(seen)).first() is not None:
+                return False
+            await conn.execute(sa.insert(t).values(**row))
+        return True
 
     async def top_unanswered(
         self, since_days: int | None = None, limit: int = 20
@@ -303,12 +422,27 @@ class Store:
         await self._write([delete, sa.insert(table).values(**row)])
 
     async def forget_user(self, user_id: int) -> int:
-        """Delete every row of this user from the user tables in one transaction."""
+        """Delete every row of this user from the user tables, and their votes, in one go."""
         tables = schema.USER_TABLES
-        return await self._write([sa.delete(t).where(t.c.user_id == user_id) for t in tables])
+        statements: list[sa.Executable] = [
+            sa.delete(t).where(t.c.user_id == user_id) for t in tables
+        ]
+        async with self._tx(write=False) as conn:
+            voted = sa.select(schema.feedback.c.entry_id).where(
+                schema.feedback.c.voter.is_not(None)
+            )
+            entries = (await conn.execute(voted.distinct())).scalars().all()
+        if entries:
+            await self._load_salt()
+        hashes = [self.voter(entry, user_id) for entry in entries]
+        if hashes:
+            statements.append(
+                sa.delete(schema.feedback).where(schema.feedback.c.voter.in_(hashes))
+            )
+        return await self._write(statements)
 
-    async def prune(self, older_than_days: int) -> int:
+    async def prune(self, older_than_days: int, now: datetime | None = None) -> int:
         """Delete unanswered and feedback rows older than that many days; return the count."""
-        cutoff = _since(older_than_days)
+        cutoff = _since(older_than_days, now)
         tables = (schema.unanswered, schema.feedback)
         return await self._write([sa.delete(t).where(t.c.created_at < cutoff) for t in tables])

@@ -12,10 +12,10 @@ from typing import Any
 
 from telegram import BotCommand
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
-from bot.app import open_services
+from bot.app import PRUNE_INTERVAL_S, open_services
 from bot.conversation import texts
 from bot.errors import SettingsError
 from bot.search.embedder import Embedder
@@ -23,6 +23,7 @@ from bot.settings import Settings, load_settings
 from bot.telegram.group_quiz import GROUP_QUIZZES, GroupQuizzes
 from bot.telegram.handlers import SERVICES, add_handlers
 from bot.telegram.redact import install_redaction
+from bot.telegram.retry import RetryingRateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +56,12 @@ def build_application(
     builder = (
         ApplicationBuilder()
         .token(token)
+        .base_url(settings.telegram_api_url)
+        .base_file_url(file_url(settings.telegram_api_url))
         .rate_limiter(
-            AIORateLimiter(overall_max_rate=settings.telegram_max_rate, max_retries=MAX_RETRIES)
+            RetryingRateLimiter(
+                overall_max_rate=settings.telegram_max_rate, max_retries=MAX_RETRIES
+            )
         )
         # Handle updates concurrently so that questions from many users meet in one batch.
         .concurrent_updates(settings.concurrent_updates)
@@ -75,6 +80,12 @@ def build_application(
     return application
 
 
+def file_url(api_url: str) -> str:
+    """The file download URL that goes with a Bot API URL (…/bot → …/file/bot)."""
+    head, sep, tail = api_url.rpartition("/bot")
+    return f"{head}/file/bot{tail}" if sep else api_url
+
+
 def _post_init(settings: Settings, embedder: Embedder | None) -> Hook:
     async def post_init(application: TelegramApp) -> None:
         """Open the Services once, then publish the command menu."""
@@ -82,9 +93,28 @@ def _post_init(settings: Settings, embedder: Embedder | None) -> Hook:
             application.bot_data[SERVICES] = await open_services(settings, embedder)
         # initialize() has called getMe: quiz and class links name the real bot from now on.
         application.bot_data[SERVICES].conversation.bot_username = application.bot.username
+        jobs = application.job_queue  # APScheduler, from python-telegram-bot[job-queue]
+        if jobs is not None and not jobs.get_jobs_by_name(PRUNE_JOB):
+            jobs.run_repeating(
+                prune_job, interval=PRUNE_INTERVAL_S, first=PRUNE_INTERVAL_S, name=PRUNE_JOB
+            )
         await _set_commands(application)
 
     return post_init
+
+
+PRUNE_JOB = "retention"
+
+
+async def prune_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Once a day: delete what the privacy text promises to delete after the retention time."""
+    services = context.bot_data.get(SERVICES)
+    if services is None:
+        return
+    try:
+        await services.prune()
+    except Exception:  # retried tomorrow; a job must not take the bot down
+        log.exception("retention: could not delete old rows; trying again tomorrow")
 
 
 async def _stop_group_quizzes(application: TelegramApp) -> None:

@@ -172,10 +172,12 @@ async def other_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 async def reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Re-read knowledge and index (admins only; anyone else gets the help, no hint)."""
+    """Re-read knowledge and index (admins only; for anyone else, an unknown command)."""
     services = services_of(context)
     if who_of(update).user_id not in services.settings.admin_ids:
-        await respond(update, context, lambda c, who: c.on_command(who, "reload", ""))
+        # Exactly what any unknown command gets (the help, or silence in a group), so that
+        # nobody can tell that the command exists.
+        await other_command(update, context)
         return
 
     async def do_reload(conversation: Conversation, who: Who) -> list[Reply]:
@@ -232,7 +234,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except Exception:
         await query.answer()
         raise
-    await query.answer(outcome.notice)
+    await query.answer(render.toast(outcome.notice))
     if update.effective_chat is None:
         return  # a button under an inline-mode message: there is no chat to write to
     pressed = query.message if isinstance(query.message, Message) else None

@@ -15,7 +15,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from telegram.error import NetworkError
+from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 BOT_ID = 7000000001
@@ -77,7 +77,7 @@ class OfflineRequest(BaseRequest):
         """Nothing to close."""
 
     def fail_next(self, method: str, kind: str = "429", times: int = 1, why: str = "") -> None:
-        """The next `times` calls of `method` fail: "429", "network" or an HTTP status."""
+        """The next `times` calls of `method` fail: "429", "network", "timeout" or a status."""
         self._failures.setdefault(method, deque()).extend([(kind, why)] * times)
 
     def of(self, method: str) -> list[Call]:
@@ -122,6 +122,8 @@ class OfflineRequest(BaseRequest):
     def _fail(kind: str, why: str) -> tuple[int, bytes]:
         if kind == "network":
             raise NetworkError(why or "fake: connection reset by peer")
+        if kind == "timeout":
+            raise TimedOut(why or "fake: read timed out")
         if kind == "429":
             return 429, json.dumps(TOO_MANY).encode()
         body = {"ok": False, "error_code": int(kind), "description": why or "Bad Gateway"}

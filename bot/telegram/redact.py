@@ -83,3 +83,37 @@ def install_redaction(*secrets: str | None) -> None:
         logger = logging.getLogger(name)
         if logger.level < logging.WARNING:
             logger.setLevel(logging.WARNING)
+
+
+class RedactingStream:
+    """A text stream that masks every registered secret before writing to the real one.
+
+    Put in place of `sys.stderr`, it covers every way text leaves the process there: uncaught
+    exceptions (the default excepthook), warnings, thread and "unraisable" hooks, and log
+    handlers created afterwards.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self.scamwise_redacting = True
+
+    def write(self, text: str) -> int:
+        """Write the text with secrets masked."""
+        self._stream.write(redact(text) if _secrets else text)
+        return len(text)
+
+    def writelines(self, lines: Any) -> None:
+        """Write each line with secrets masked."""
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def guard_stderr() -> None:
+    """Route `sys.stderr` through `RedactingStream` (idempotent, process-wide)."""
+    import sys
+
+    if not getattr(sys.stderr, "scamwise_redacting", False):
+        sys.stderr = RedactingStream(sys.stderr)

@@ -4,7 +4,8 @@ Telegram quirks handled here, in one place:
 - text is sent with parse_mode HTML; `to_html` escapes every span, so user or knowledge text
   can never inject a tag (Telegram rejects the whole message on one bad tag);
 - a message holds at most 4096 characters, so long replies are split at paragraph boundaries
-  and the keyboard goes under the last piece;
+  and the keyboard goes under the last piece; Telegram counts characters in UTF-16 code units
+  (an emoji is two), and so does every limit here (`bot.conversation.utf16`);
 - callback data is 1-64 bytes; a button whose action does not fit is dropped, not sent;
 - a photo caption holds at most 1024 characters;
 - editing a message to identical content fails with "message is not modified", which is fine;
@@ -36,11 +37,16 @@ from telegram.error import BadRequest
 from bot.conversation.actions import MAX_ACTION_BYTES
 from bot.conversation.markup import split_html
 from bot.conversation.replies import Article, Button, PollSpec, Reply
+from bot.conversation.utf16 import utf16_cut, utf16_len
 
 log = logging.getLogger(__name__)
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 MAX_INLINE_RESULTS = 3
+MAX_RESULT_ID_BYTES = 64  # inline result ids are 1-64 bytes
+# Telegram states no limit for these; clients show about a line each, so keep them short.
+MAX_INLINE_TITLE = 100
+MAX_INLINE_DESCRIPTION = 200
 NOT_MODIFIED = "message is not modified"
 
 
@@ -118,7 +124,7 @@ async def _send(bot: Bot, chat_id: int, reply: Reply, quote: int | None) -> None
     pieces = chunks(reply)
     if reply.image is not None:
         caption = pieces[0] if len(pieces) == 1 else html.escape(reply.image.caption, False)
-        fits = len(caption) <= MessageLimit.CAPTION_LENGTH
+        fits = utf16_len(caption) <= MessageLimit.CAPTION_LENGTH
         await bot.send_photo(
             chat_id,
             photo=reply.image.png,
@@ -152,12 +158,14 @@ def inline_results(articles: Sequence[Article]) -> list[InlineQueryResultArticle
     """Inline-mode results: at most three, each posting the answer's HTML as a message."""
     results = []
     for article in articles[:MAX_INLINE_RESULTS]:
+        if not 1 <= len(article.entry_id.encode()) <= MAX_RESULT_ID_BYTES:
+            continue
         text = split_html(article.text)[0]  # a posted message holds 4096 characters at most
         results.append(
             InlineQueryResultArticle(
                 id=article.entry_id,  # result ids are 1-64 bytes; entry ids are short slugs
-                title=article.title,
-                description=article.description,
+                title=utf16_cut(article.title, MAX_INLINE_TITLE),
+                description=utf16_cut(article.description, MAX_INLINE_DESCRIPTION),
                 input_message_content=InputTextMessageContent(
                     text, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
                 ),
@@ -169,12 +177,17 @@ def inline_results(articles: Sequence[Article]) -> list[InlineQueryResultArticle
 def notice_text(replies: Sequence[Reply]) -> str | None:
     """The plain text of short replies, fit for a callback-query toast (200 characters)."""
     text = "\n".join(r.plain_text() for r in replies).strip()
-    return text[: CallbackQueryLimit.ANSWER_CALLBACK_QUERY_TEXT_LENGTH] or None
+    return utf16_cut(text, CallbackQueryLimit.ANSWER_CALLBACK_QUERY_TEXT_LENGTH) or None
+
+
+def toast(text: str | None) -> str | None:
+    """A callback-query notice cut to Telegram's 200 characters (UTF-16 units)."""
+    return utf16_cut(text, CallbackQueryLimit.ANSWER_CALLBACK_QUERY_TEXT_LENGTH) if text else None
 
 
 def fit(text: str, limit: int) -> str:
-    """Text cut to `limit` characters, with an ellipsis when cut."""
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    """Text cut to `limit` characters (UTF-16 units), with an ellipsis when cut."""
+    return utf16_cut(text, limit)
 
 
 async def send_quiz_poll(bot: Bot, chat_id: int, spec: PollSpec, open_period: int) -> Message:

@@ -12,17 +12,27 @@ import signal
 from urllib.parse import urlparse
 
 from telegram import Update
+from telegram.error import InvalidToken, NetworkError
 
-from bot.errors import SettingsError
+from bot.errors import ScamWiseError, SettingsError
 from bot.health import beat_forever
 from bot.settings import Settings
 from bot.telegram.app import Hook, TelegramApp, build_application
 from bot.telegram.handlers import SERVICES
+from bot.telegram.redact import guard_stderr, install_redaction, redact
 from bot.telegram.webhook import serve_webhook
 
 log = logging.getLogger(__name__)
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+TOKEN_REJECTED = (
+    "Telegram rejected the bot token (TELEGRAM_BOT_TOKEN): it is mistyped or was revoked. "
+    "Create a new one or check it with @BotFather (/mybots → API Token)."
+)
+
+
+class TelegramStartError(ScamWiseError):
+    """The bot could not start talking to Telegram (token refused, server unreachable)."""
 
 
 def webhook_path(url: str) -> str:
@@ -41,13 +51,45 @@ def webhook_secret(settings: Settings) -> str:
 
 
 def run_telegram(settings: Settings) -> None:
-    """Serve the bot until interrupted (Ctrl-C, SIGTERM)."""
-    logging.basicConfig(format=LOG_FORMAT, level=settings.log_level)
+    """Serve the bot until interrupted (Ctrl-C, SIGTERM); start-up failures are one line."""
     secret = webhook_secret(settings) if settings.webhook_url else None
+    # Before anything can print: the token is in every Bot API URL and in PTB's InvalidToken.
+    install_redaction(settings.bot_token(), secret)
+    guard_stderr()
+    logging.basicConfig(format=LOG_FORMAT, level=settings.log_level)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_start_up_filter)
     application = build_application(settings)
     application.post_init = with_sighup_reload(application.post_init)
     application.post_init = with_heartbeat(application.post_init, settings)
     application.post_stop = then_stop_heartbeat(application.post_stop)
+    try:
+        _serve(application, settings, secret)
+    except InvalidToken:
+        raise TelegramStartError(TOKEN_REJECTED) from None
+    except NetworkError as exc:  # still unreachable after the bootstrap retries
+        raise TelegramStartError(
+            f"cannot reach Telegram at {redact(settings.telegram_api_url)} after "
+            f"{settings.bootstrap_retries} retries ({redact(str(exc))}): check the network, "
+            "a proxy or SCAMWISE_TELEGRAM_API_URL, then start again"
+        ) from None
+
+
+def _start_up_filter(record: logging.LogRecord) -> bool:
+    """PTB's start-up failures without their tracebacks: run_telegram says it in one line.
+
+    A rejected token is left to TOKEN_REJECTED entirely; a network error keeps PTB's line.
+    """
+    error = record.exc_info[1] if record.exc_info else None
+    if isinstance(error, InvalidToken):
+        return False
+    if isinstance(error, NetworkError) and "Bootstrap" in record.getMessage():
+        record.exc_info, record.exc_text = None, None
+    return True
+
+
+def _serve(application: TelegramApp, settings: Settings, secret: str | None) -> None:
+    """Long polling, or the webhook server when a URL is configured."""
     if settings.webhook_url and secret:
         where = f"{settings.webhook_listen}:{settings.webhook_port}"
         log.info("starting the webhook server on %s", where)
@@ -56,7 +98,12 @@ def run_telegram(settings: Settings) -> None:
         )
     else:
         log.info("starting long polling")
-        application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+        application.run_polling(
+            allowed_updates=Update.ALL_TYPES,
+            drop_pending_updates=False,
+            # Telegram unreachable at start (network not up yet): retry, then one clear line.
+            bootstrap_retries=settings.bootstrap_retries,
+        )
 
 
 def with_sighup_reload(post_init: Hook | None) -> Hook:

@@ -4,6 +4,12 @@ PTB's own webhook server serves only the Telegram path, so ScamWise runs its own
 the webhook path must carry the secret in `X-Telegram-Bot-Api-Secret-Token` (Telegram sends
 the one we registered with setWebhook) or get 403 before anything is parsed; `/healthz`
 answers GET with the bot's state for load balancers and uptime checks.
+
+A body that is not an update object (`null`, a list, a string, deep nesting, no integer
+`update_id`) gets 400 and one warning line, never a traceback; a body over 1 MiB gets 413.
+Telegram re-delivers an update when our 200 came late, so an `update_id` seen recently is
+acknowledged and not handled twice; an update missing what every handler relies on (a
+message without its chat, a button press without its sender) is acknowledged and skipped.
 """
 
 from __future__ import annotations
@@ -15,41 +21,148 @@ import json
 import logging
 import signal
 import time
+from collections import deque
 from typing import Any
 
 import tornado.httpserver
 import tornado.web
 from telegram import Update
+from telegram.error import InvalidToken, NetworkError
 
 from bot.settings import Settings
 from bot.telegram.handlers import SERVICES
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-MAX_BODY_BYTES = 1 << 20  # Telegram updates are small; refuse anything larger
+MAX_BODY_BYTES = 1 << 20  # Telegram updates are small; refuse anything larger (413)
+SEEN_UPDATES = 10_000  # how many recent update ids are remembered to spot re-deliveries
+_MESSAGE_FIELDS = (
+    "message",
+    "edited_message",
+    "channel_post",
+    "edited_channel_post",
+    "business_message",
+    "edited_business_message",
+)
+# Each part and the field naming who sent it ("" when it may be absent: anonymous poll votes).
+_SENDER_FIELDS = {
+    "callback_query": "from",
+    "inline_query": "from",
+    "chosen_inline_result": "from",
+    "poll_answer": "",
+}
 
 
+class RecentIds:
+    """The last `size` update ids, to answer a re-delivered update only once."""
+
+    def __init__(self, size: int = SEEN_UPDATES) -> None:
+        self._order: deque[int] = deque()
+        self._ids: set[int] = set()
+        self.size = size
+
+    def add(self, update_id: int) -> bool:
+        """Remember the id; False when it was seen already."""
+        if update_id in self._ids:
+            return False
+        self._ids.add(update_id)
+        self._order.append(update_id)
+        if len(self._order) > self.size:
+            self._ids.discard(self._order.popleft())
+        return True
+
+
+def update_data(body: bytes) -> dict[str, Any] | None:
+    """The body as an update object, or None when it is not one."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):  # deep nesting exhausts the parser's recursion
+        return None
+    if not isinstance(data, dict):
+        return None
+    update_id = data.get("update_id")
+    if not isinstance(update_id, int) or isinstance(update_id, bool):
+        return None
+    return data
+
+
+def missing_parts(data: dict[str, Any]) -> str | None:
+    """What a handler would need but the update lacks (None when it is complete)."""
+    for name in _MESSAGE_FIELDS:
+        message = data.get(name)
+        if message is not None and (
+            not isinstance(message, dict)
+            or not isinstance(message.get("chat"), dict)
+            or not isinstance(message["chat"].get("id"), int)
+        ):
+            return f"{name} without its chat"
+    for name, sender in _SENDER_FIELDS.items():
+        part = data.get(name)
+        if part is None:
+            continue
+        if not isinstance(part, dict):
+            return f"{name} that is not an object"
+        if sender and not isinstance(part.get(sender), dict):
+            return f"{name} without its sender"
+    return None
+
+
+@tornado.web.stream_request_body
 class UpdateHandler(tornado.web.RequestHandler):
     """POST <webhook path>: check the secret, queue the update, answer 200 at once."""
 
-    def initialize(self, bot_app: Any, secret: str) -> None:
+    def initialize(self, bot_app: Any, secret: str, seen: RecentIds) -> None:
         self.bot_app = bot_app
         self.secret = secret
+        self.seen = seen
+        self.body = bytearray()
 
-    async def post(self) -> None:
-        """Accept one update from Telegram."""
+    def prepare(self) -> None:
+        """Refuse a wrong secret (403) or an oversized body (413) before reading the body."""
+        if self.request.method != "POST":
+            return
         sent = self.request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(sent.encode(), self.secret.encode()):
             log.warning("webhook request without the right secret header refused")
             raise tornado.web.HTTPError(403)
+        length = self.request.headers.get("Content-Length", "0")
+        if length.isdigit() and int(length) > MAX_BODY_BYTES:
+            log.warning("webhook request of %s bytes refused (413)", length)
+            raise tornado.web.HTTPError(413)
+
+    def data_received(self, chunk: bytes) -> None:
+        """Collect the body, refusing it once it grows past MAX_BODY_BYTES."""
+        self.body += chunk
+        if len(self.body) > MAX_BODY_BYTES:
+            raise tornado.web.HTTPError(413)
+
+    async def post(self) -> None:
+        """Accept one update from Telegram."""
+        data = update_data(bytes(self.body))
+        if data is None:
+            log.warning("webhook request whose body is not an update object refused (400)")
+            raise tornado.web.HTTPError(400)
+        if not self.seen.add(data["update_id"]):
+            log.info("update %s delivered again: answered once already", data["update_id"])
+            self.set_status(200)
+            return
+        missing = missing_parts(data)
         try:
-            data = json.loads(self.request.body)
-            update = Update.de_json(data, self.bot_app.bot)
-        except (ValueError, TypeError, KeyError) as exc:
-            log.warning("webhook request with an unreadable update: %s", exc)
+            update = None if missing else Update.de_json(data, self.bot_app.bot)
+        except Exception as exc:  # any shape PTB cannot read: the same as an unreadable body
+            log.warning("webhook update %s unreadable (%s): refused", data["update_id"], exc)
             raise tornado.web.HTTPError(400) from None
-        await self.bot_app.update_queue.put(update)
+        if update is None:
+            log.warning("webhook update %s skipped: %s", data["update_id"], missing)
+        else:
+            await self.bot_app.update_queue.put(update)
         self.set_status(200)
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        """HTTPErrors are logged above in one line; anything else without the body."""
+        if isinstance(value, tornado.web.HTTPError):
+            return
+        log.error("webhook request failed: %s", value)
 
 
 class HealthHandler(tornado.web.RequestHandler):
@@ -74,12 +187,14 @@ class HealthHandler(tornado.web.RequestHandler):
 
 def make_server(application: Any, path: str, secret: str) -> tornado.httpserver.HTTPServer:
     """The HTTP server with the webhook path and /healthz."""
+    hook = {"bot_app": application, "secret": secret, "seen": RecentIds()}
     routes = [
-        (rf"/{path}/?", UpdateHandler, {"bot_app": application, "secret": secret}),
+        (rf"/{path}/?", UpdateHandler, hook),
         (r"/healthz", HealthHandler, {"bot_app": application, "started": time.monotonic()}),
     ]
     app = tornado.web.Application(routes)
-    return tornado.httpserver.HTTPServer(app, max_body_size=MAX_BODY_BYTES, xheaders=True)
+    # The handler answers 413 itself; the server's cap only stops absurd uploads.
+    return tornado.httpserver.HTTPServer(app, max_body_size=16 * MAX_BODY_BYTES, xheaders=True)
 
 
 async def serve_webhook(application: Any, settings: Settings, path: str, secret: str) -> None:
@@ -93,10 +208,26 @@ async def serve_webhook(application: Any, settings: Settings, path: str, secret:
         await stop.wait()
 
 
+async def initialize_with_retries(application: Any, retries: int) -> None:
+    """`initialize()` (getMe), retried with backoff while Telegram cannot be reached."""
+    for attempt in range(retries + 1):
+        try:
+            await application.initialize()
+            return
+        except InvalidToken:
+            raise
+        except NetworkError as exc:
+            if attempt == retries:
+                raise
+            delay = min(2.0**attempt, 30.0)
+            log.warning("cannot reach Telegram (%s); retrying in %.0f s", exc, delay)
+            await asyncio.sleep(delay)
+
+
 @contextlib.asynccontextmanager
 async def running_webhook(application: Any, settings: Settings, path: str, secret: str) -> Any:
     """The application started with its webhook server listening; all closed on exit."""
-    await application.initialize()
+    await initialize_with_retries(application, settings.bootstrap_retries)
     if application.post_init:
         await application.post_init(application)
     await application.start()

@@ -1,0 +1,525 @@
+"""Soak the bot: 500 concurrent users with reloads under load, then kill -9 in mid-quiz.
+
+    python scripts/soak.py [--users 500] [--reloads 3] [--killed 20] [--time-limit 900]
+
+Everything runs on this machine with the offline Bot API (`bot.telegram.offline`): no network
+at all. The real knowledge base, index and model are used (the index is built into a temporary
+folder first if the configured one is missing or stale).
+
+1. Load, twice: `--users` users at once, each asking a question, taking the whole starter quiz
+   and asking another question midway, while `/reload` runs `--reloads` times. Counted: users
+   left without a reply to a question, quiz answers lost (pressed and acknowledged but not in
+   the database) or duplicated (stored twice, or a score that disagrees with the answers), and
+   the process's RSS after each round: the growth from round 1 to round 2 is what a long run
+   would leak.
+2. Kill -9: `--killed` users take the quiz through `tests/crash_probe.py` (the real
+   Application in a child process); the child is killed with SIGKILL while an answer is in
+   flight, restarted on the same database, and every user finishes. Counted: acknowledged
+   answers lost, answers stored twice, in-flight answers stored half (a row without its score).
+
+It prints one line per figure and exits 0 when nothing was lost, duplicated or left without a
+reply, 1 otherwise. It stops by itself: each phase has a deadline inside `--time-limit`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import os
+import queue
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, cast
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from telegram import Update  # noqa: E402
+from telegram.ext import TypeHandler  # noqa: E402
+
+from bot.conversation import texts  # noqa: E402
+from bot.errors import ScamWiseError  # noqa: E402
+from bot.settings import Settings, load_settings  # noqa: E402
+from bot.telegram.offline import (  # noqa: E402
+    BOT_USER,
+    TOKEN,
+    Call,
+    OfflineRequest,
+    chat,
+    private_update,
+)
+
+QUIZ = "starter"
+QUESTIONS = (
+    "someone offers 500 a day to like videos, is it real?",
+    "my boss called on video asking for an urgent transfer",
+    "a recruiter on whatsapp wants a deposit before I start",
+    "a stranger on a dating app wants me to invest in crypto",
+)
+DONE_GROUP = 1_000_000  # a handler group after the product's: the update is finished
+UPDATE_TIMEOUT_S = 120.0
+
+
+def log(message: str) -> None:
+    """Progress on stderr; the figures go to stdout."""
+    print(f"[soak {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def rss_mb() -> float:
+    """This process's resident memory now (Linux /proc), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+# --- set-up: an index that fits the knowledge and the model ---------------------------------
+
+
+def ready_settings(work: Path) -> Settings:
+    """The configured settings, with a fresh index (built into `work` if needed)."""
+    from bot.knowledge.loader import load_knowledge
+    from scripts.build_index import is_fresh
+
+    settings = load_settings()
+    kb = load_knowledge(settings.knowledge_dir)
+    if is_fresh(settings.index_path, kb, settings.model):
+        return settings
+    out = work / "index"
+    log(f"building an index into {out} (the configured one is missing or stale)")
+    # In a child process: the export loads PyTorch, which would swell this process's RSS.
+    script = ROOT / "scripts" / "build_index.py"
+    subprocess.run([sys.executable, str(script), "--out", str(out), "--quiet"], check=True,
+                   stdout=subprocess.DEVNULL, timeout=600)  # fmt: skip
+    return settings.model_copy(update={"index_dir": out})
+
+
+def soak_settings(base: Settings, db: Path, **overrides: Any) -> Settings:
+    """Settings for one soak bot: its own database, no flood limit, the test token."""
+    from pydantic import SecretStr
+
+    values: dict[str, Any] = {
+        "database_url": f"sqlite+aiosqlite:///{db}",
+        "flood_limit": 1_000_000,
+        "telegram_bot_token": SecretStr(TOKEN),
+        "admin_ids": {1},
+        # The offline API answers at once; Telegram's 30 messages/s would only stretch the run.
+        "telegram_max_rate": 1000.0,
+        "log_level": "WARNING",
+    }
+    return base.model_copy(update={**values, **overrides})
+
+
+# --- phase 1: load with reloads ----------------------------------------------------------------
+
+
+class ChatRequest(OfflineRequest):
+    """The offline Bot API, filing each answered call under its chat."""
+
+    def __init__(self) -> None:
+        super().__init__(keep_calls=False)
+        self.by_chat: dict[int, list[Call]] = defaultdict(list)
+
+    def _notify(self, call: Call) -> None:
+        chat_id = call.params.get("chat_id")
+        if chat_id is None and call.method == "answerCallbackQuery":
+            chat_id = call.params["callback_query_id"].split("-", 1)[0]
+        if chat_id is not None:
+            self.by_chat[int(chat_id)].append(call)
+        super()._notify(call)
+
+
+def buttons(call: Call) -> list[str]:
+    """The callback data of a call's inline keyboard."""
+    markup = call.params.get("reply_markup") or {}
+    return [b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row
+            if "callback_data" in b]  # fmt: skip
+
+
+class Driver:
+    """Feeds updates through the application's queue; waits until each is handled."""
+
+    def __init__(self, app: Any, request: ChatRequest) -> None:
+        self.app, self.request = app, request
+        self.ids = itertools.count(1)
+        self.pending: dict[int, asyncio.Future[None]] = {}
+
+        async def done(update: Update, context: Any) -> None:
+            future = self.pending.pop(update.update_id, None)
+            if future is not None and not future.done():
+                future.set_result(None)
+
+        app.add_handler(TypeHandler(Update, done), group=DONE_GROUP)
+
+    async def feed(self, chat_id: int, data: dict[str, Any]) -> list[Call]:
+        seen = len(self.request.by_chat[chat_id])
+        future = asyncio.get_running_loop().create_future()
+        self.pending[data["update_id"]] = future
+        await self.app.update_queue.put(Update.de_json(data, self.app.bot))
+        await asyncio.wait_for(future, UPDATE_TIMEOUT_S)
+        return self.request.by_chat[chat_id][seen:]
+
+    async def say(self, user_id: int, text: str) -> list[Call]:
+        return await self.feed(user_id, private_update(next(self.ids), user_id, text))
+
+    async def press(self, user_id: int, message_id: int, data: str) -> list[Call]:
+        update_id = next(self.ids)
+        pressed = {"message_id": message_id, "from": BOT_USER, "chat": chat(user_id),
+                   "date": int(time.time()), "text": "…"}  # fmt: skip
+        query = {"id": f"{user_id}-{update_id}", "chat_instance": "ci", "message": pressed,
+                 "from": {"id": user_id, "is_bot": False, "first_name": "U"},
+                 "data": data}  # fmt: skip
+        return await self.feed(user_id, {"update_id": update_id, "callback_query": query})
+
+
+class Tally:
+    """What went wrong, counted over a phase."""
+
+    def __init__(self) -> None:
+        self.without_reply: set[int] = set()
+        self.apologies = 0
+        self.pressed: dict[int, list[int]] = {}  # user -> options acknowledged, in order
+
+    def replied(self, uid: int, calls: list[Call]) -> None:
+        sent = [c for c in calls if c.method == "sendMessage"]
+        if not sent:
+            self.without_reply.add(uid)
+        self.apologies += sum(c.params.get("text") == texts.ERROR for c in sent)
+
+
+async def one_user(driver: Driver, uid: int, tally: Tally) -> None:
+    """A question, the whole quiz (another question midway), counted in `tally`."""
+    tally.replied(uid, await driver.say(uid, QUESTIONS[uid % len(QUESTIONS)]))
+    shown = [c for c in await driver.say(uid, f"/start quiz-{QUIZ}") if buttons(c)]
+    if not shown:
+        tally.without_reply.add(uid)
+        return
+    message_id, data = shown[0].result["message_id"], buttons(shown[0])
+    chosen: list[int] = []
+    for q in itertools.count():
+        answers = [d for d in data if re.fullmatch(rf"qa:\d+:{q}\.\d", d)]
+        if not answers:
+            break
+        option = (uid + q) % len(answers)
+        verdict = [c for c in await driver.press(uid, message_id, answers[option])
+                   if c.method == "editMessageText"]  # fmt: skip
+        if not verdict:
+            tally.without_reply.add(uid)
+            break
+        chosen.append(option)
+        if q == 2:
+            tally.replied(uid, await driver.say(uid, QUESTIONS[(uid + 1) % len(QUESTIONS)]))
+        nxt = [b for b in buttons(verdict[0]) if b.startswith("qn:")]
+        step = [c for c in await driver.press(uid, message_id, nxt[0])
+                if c.method == "editMessageText"]  # fmt: skip
+        if not step:
+            tally.without_reply.add(uid)
+            break
+        data = buttons(step[0])
+    tally.pressed[uid] = chosen
+
+
+def quiz_rows(db: Path) -> dict[int, tuple[int, int, list[tuple[int, int, int]]]]:
+    """user -> (attempts, score, [(question, option, correct)]) straight from the database."""
+    out: dict[int, tuple[int, int, list[tuple[int, int, int]]]] = {}
+    with sqlite3.connect(db) as conn:
+        for uid, n, score in conn.execute(
+            "SELECT user_id, COUNT(*), SUM(score) FROM quiz_attempts GROUP BY user_id"
+        ):
+            out[uid] = (n, score, [])
+        for uid, q, option, correct in conn.execute(
+            "SELECT t.user_id, a.question_index, a.option, a.correct FROM quiz_answers a "
+            "JOIN quiz_attempts t ON t.id = a.attempt_id ORDER BY t.user_id, a.question_index"
+        ):
+            out[uid][2].append((q, option, correct))
+    return out
+
+
+def lost_and_duplicated(db: Path, pressed: dict[int, list[int]]) -> tuple[int, int]:
+    """Acknowledged answers missing from the database; answers or scores counted twice."""
+    rows = quiz_rows(db)
+    lost = duplicated = 0
+    for uid, chosen in pressed.items():
+        attempts, score, answers = rows.get(uid, (0, 0, []))
+        stored = [option for _, option, _ in answers]
+        lost += sum(1 for q in range(len(chosen)) if q >= len(stored) or stored[q] != chosen[q])
+        duplicated += max(0, len(answers) - len(chosen)) + max(0, attempts - 1)
+        duplicated += int(score != sum(correct for _, _, correct in answers))
+    return lost, duplicated
+
+
+async def load_round(
+    settings: Settings, users: range, reloads: int, deadline: float
+) -> dict[str, Any]:
+    """One round of the load with `reloads` reloads spread over it."""
+    from bot.telegram import build_application
+    from bot.telegram.handlers import SERVICES
+
+    request = ChatRequest()
+    app = build_application(settings, request, request)
+    driver = Driver(app, request)
+    tally = Tally()
+    await app.initialize()
+    if app.post_init:
+        await app.post_init(app)
+    await app.start()
+    try:
+        services = app.bot_data[SERVICES]
+
+        async def reloading() -> list[str]:
+            said = []
+            for _ in range(reloads):
+                await asyncio.sleep(1.0)
+                said.append(await services.reload())
+            return said
+
+        started = time.perf_counter()
+        work = asyncio.gather(*(one_user(driver, uid, tally) for uid in users), reloading())
+        outcome = await asyncio.wait_for(work, max(1.0, deadline - time.monotonic()))
+        said = cast(list[str], outcome[-1])
+        seconds = time.perf_counter() - started
+    finally:
+        await app.stop()
+        if app.post_shutdown:
+            await app.post_shutdown(app)
+        await app.shutdown()
+    db = Path(settings.database_url.split("///", 1)[1])
+    lost, duplicated = lost_and_duplicated(db, tally.pressed)
+    return {
+        "users": len(users),
+        "seconds": round(seconds, 1),
+        "reloads_ok": sum(s.startswith("Reloaded") for s in said),
+        "without_reply": len(tally.without_reply),
+        "apologies": tally.apologies,
+        "lost": lost,
+        "duplicated": duplicated,
+        "rss_mb": round(rss_mb(), 1),
+    }
+
+
+# --- phase 2: kill -9 in mid-quiz ------------------------------------------------------------
+
+
+class Probe:
+    """tests/crash_probe.py as a child process: one update in, its acknowledgement out."""
+
+    def __init__(self, env: dict[str, str], log_file: Path) -> None:
+        with log_file.open("ab") as err:
+            self.proc = subprocess.Popen(
+                [sys.executable, str(ROOT / "tests" / "crash_probe.py")],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, env=env,
+                text=True, encoding="utf-8",
+            )  # fmt: skip
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._pump, daemon=True).start()
+        if self.read() != {"ready": True}:
+            raise RuntimeError(f"the probe did not start; see {log_file}")
+
+    def _pump(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def read(self) -> dict[str, Any]:
+        line = self.lines.get(timeout=UPDATE_TIMEOUT_S)
+        if line is None:
+            raise RuntimeError(f"the probe exited ({self.proc.wait()})")
+        return dict(json.loads(line))
+
+    def write(self, update: dict[str, Any]) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps(update) + "\n")
+        self.proc.stdin.flush()
+
+    def send(self, update: dict[str, Any]) -> list[dict[str, Any]]:
+        self.write(update)
+        self.read()  # {"received": id}
+        return list(self.read()["calls"])
+
+    def kill(self) -> None:
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=30)
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+
+
+class ProbeUser:
+    """Builds one user's updates for the probe."""
+
+    def __init__(self, uid: int) -> None:
+        self.uid = uid
+        self.ids = itertools.count(1)
+
+    def text(self, text: str) -> dict[str, Any]:
+        return private_update(next(self.ids), self.uid, text)
+
+    def press(self, message_id: int, data: str) -> dict[str, Any]:
+        update_id = next(self.ids)
+        pressed = {"message_id": message_id, "from": BOT_USER, "chat": chat(self.uid),
+                   "date": int(time.time()), "text": "…"}  # fmt: skip
+        query = {"id": f"cq{update_id}", "chat_instance": "ci", "message": pressed,
+                 "from": {"id": self.uid, "is_bot": False, "first_name": "K"},
+                 "data": data}  # fmt: skip
+        return {"update_id": update_id, "callback_query": query}
+
+
+def shown_question(calls: list[dict[str, Any]]) -> tuple[int, list[str]] | None:
+    """(message id, answer buttons) of the question a reply shows, if any."""
+    for call in calls:
+        answers = [b for b in call["buttons"] if b.startswith("qa:")]
+        if answers:
+            return call["message_id"], answers
+    return None
+
+
+def kill_phase(base: Settings, work: Path, users: int) -> dict[str, Any]:
+    """Quizzes through a child bot killed with SIGKILL while an answer is in flight."""
+    db = work / "killed.sqlite3"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SCAMWISE_", "TELEGRAM_"))}
+    env.update(
+        PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
+        SCAMWISE_KNOWLEDGE_DIR=str(base.knowledge_dir), SCAMWISE_INDEX_DIR=str(base.index_path),
+        SCAMWISE_DATABASE_URL=f"sqlite+aiosqlite:///{db}", SCAMWISE_FLOOD_LIMIT="100000",
+        SCAMWISE_LOG_LEVEL="WARNING", TELEGRAM_BOT_TOKEN=TOKEN,
+    )  # fmt: skip
+    acknowledged: dict[int, list[int]] = {}
+    in_flight: dict[int, int] = {}
+    people = [ProbeUser(900_000 + n) for n in range(users)]
+    probe = Probe(env, work / "probe.log")
+    kills = 0
+    try:
+        for n, person in enumerate(people):
+            shown = shown_question(probe.send(person.text(f"/start quiz-{QUIZ}")))
+            chosen: list[int] = []
+            for q in range(1 + n % 3):  # 1-3 acknowledged answers before the kill
+                if shown is None:
+                    break
+                message_id, answers = shown
+                option = (n + q) % len(answers)
+                calls = probe.send(person.press(message_id, answers[option]))
+                chosen.append(option)
+                nxt = [b for c in calls for b in c["buttons"] if b.startswith("qn:")]
+                shown = shown_question(probe.send(person.press(message_id, nxt[0])))
+            acknowledged[person.uid] = chosen
+            if shown is not None and n % 2 == 0:  # every other user: kill with one in flight
+                message_id, answers = shown
+                in_flight[person.uid] = len(chosen)
+                probe.write(person.press(message_id, answers[0]))
+                probe.read()  # received: now it is being handled
+                if n % 4 == 0:
+                    time.sleep(0.005 * (n % 7))  # somewhere inside the handler
+                probe.kill()
+                kills += 1
+                probe = Probe(env, work / "probe.log")
+        # Everyone comes back after the last restart and finishes from where the bot says.
+        for person in people:
+            calls = probe.send(person.text(f"/start quiz-{QUIZ}"))
+            while (shown := shown_question(calls)) is not None:
+                message_id, answers = shown
+                calls = probe.send(person.press(message_id, answers[0]))
+                nxt = [b for c in calls for b in c["buttons"] if b.startswith("qn:")]
+                if not nxt:
+                    break
+                calls = probe.send(person.press(message_id, nxt[0]))
+        probe.close()
+    finally:
+        if probe.proc.poll() is None:
+            probe.proc.kill()
+    rows = quiz_rows(db)
+    lost = duplicated = half = 0
+    for uid, chosen in acknowledged.items():
+        attempts, score, kept = rows.get(uid, (0, 0, []))
+        stored = {q: option for q, option, _ in kept}
+        lost += sum(1 for q, option in enumerate(chosen) if stored.get(q) != option)
+        duplicated += max(0, attempts - 1) + (len(kept) - len(stored))
+        half += int(score != sum(correct for _, _, correct in kept))
+    return {"users": users, "kills": kills, "lost": lost, "duplicated": duplicated,
+            "half_written": half}  # fmt: skip
+
+
+# --- main --------------------------------------------------------------------------------------
+
+
+async def load_phase(settings: Settings, work: Path, args: argparse.Namespace) -> list[dict]:
+    """Two rounds of the load on one database, new users each round."""
+    deadline = time.monotonic() + args.time_limit * 0.6
+    config = soak_settings(settings, work / "load.sqlite3")
+    rounds = []
+    for n in range(2):
+        first = 100_000 + n * args.users
+        log(f"load round {n + 1}: {args.users} users, {args.reloads} reloads")
+        rounds.append(await load_round(config, range(first, first + args.users), args.reloads,
+                                       deadline))  # fmt: skip
+    return rounds
+
+
+def report(rounds: list[dict], killed: dict[str, Any], start_rss: float) -> str:
+    lines = []
+    for n, r in enumerate(rounds, 1):
+        lines.append(
+            f"load round {n}: {r['users']} users in {r['seconds']} s, {r['reloads_ok']} reloads; "
+            f"users without reply {r['without_reply']}, apologies {r['apologies']}, "
+            f"answers lost {r['lost']}, duplicated {r['duplicated']}, RSS {r['rss_mb']} MB"
+        )
+    growth = rounds[-1]["rss_mb"] - rounds[0]["rss_mb"]
+    lines.append(
+        f"RSS: {start_rss:.1f} MB before the first round, {rounds[0]['rss_mb']} MB after it, "
+        f"growth from round 1 to round 2: {growth:+.1f} MB"
+    )
+    lines.append(
+        f"kill -9: {killed['users']} users, {killed['kills']} kills with an answer in flight; "
+        f"acknowledged answers lost {killed['lost']}, duplicated {killed['duplicated']}, "
+        f"half-written {killed['half_written']}"
+    )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=500, help="concurrent users per round")
+    parser.add_argument("--reloads", type=int, default=3, help="reloads during each round")
+    parser.add_argument("--killed", type=int, default=20, help="users in the kill -9 phase")
+    parser.add_argument("--time-limit", type=float, default=900.0, help="seconds in all")
+    args = parser.parse_args(argv)
+    import logging
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="scamwise-soak-") as tmp:
+        work = Path(tmp)
+        try:
+            settings = ready_settings(work)
+            start_rss = rss_mb()
+            rounds = asyncio.run(load_phase(settings, work, args))
+            log(f"kill -9 phase: {args.killed} users")
+            killed = kill_phase(settings, work, args.killed)
+        except ScamWiseError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        except TimeoutError:
+            print(f"error: the soak did not finish within --time-limit {args.time_limit:.0f} s",
+                  file=sys.stderr)  # fmt: skip
+            return 1
+    print(report(rounds, killed, start_rss))
+    log(f"done in {time.monotonic() - started:.0f} s")
+    bad = sum(r["without_reply"] + r["lost"] + r["duplicated"] for r in rounds)
+    bad += killed["lost"] + killed["duplicated"] + killed["half_written"]
+    return 0 if bad == 0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
