@@ -9,6 +9,11 @@ import asyncio
 import logging
 from dataclasses import dataclass, replace
 
+from bot.checking.checker import MessageChecker
+from bot.checking.linkdata import load_link_data
+from bot.checking.ocr import ScreenshotReader
+from bot.checking.service import AsyncChecker
+from bot.conversation.check_flow import CheckFlow
 from bot.conversation.core import Conversation, ConversationConfig
 from bot.errors import IndexCorruptError
 from bot.knowledge.loader import content_hash, load_knowledge
@@ -19,7 +24,7 @@ from bot.quizzes.models import Quiz
 from bot.search.batcher import AsyncSearcher
 from bot.search.config import RetrievalConfig
 from bot.search.embedder import Embedder, shared_embedder
-from bot.search.index import check_fresh, encoder_path, load_index
+from bot.search.index import check_fresh, encoder_path, load_checks, load_index, read_meta
 from bot.search.retriever import Retriever
 from bot.settings import Settings
 from bot.storage.store import Store
@@ -73,6 +78,13 @@ def open_content(
     return retriever, load_quizzes(settings.knowledge_dir / QUIZZES_DIR, retriever.kb)
 
 
+def open_checker(settings: Settings, retriever: Retriever) -> MessageChecker:
+    """The message checker over the retriever's knowledge, model and index folder."""
+    checks = load_checks(settings.index_path, read_meta(settings.index_path))
+    links = load_link_data(settings.knowledge_dir)
+    return MessageChecker(retriever.kb, retriever, retriever.embedder, checks, links)
+
+
 @dataclass
 class Services:
     """The long-lived resources of a running bot: opened once, closed at shutdown."""
@@ -83,6 +95,8 @@ class Services:
     store: Store
     conversation: Conversation
     embedder: Embedder | None = None  # given at start, else each index's own encoder
+    checker: AsyncChecker | None = None
+    reader: ScreenshotReader | None = None  # OCR for screenshots, loaded on the first one
 
     async def reload(self) -> str:
         """Re-read knowledge and index; on any failure keep serving the old ones and say why."""
@@ -90,6 +104,7 @@ class Services:
             retriever, quizzes = await asyncio.to_thread(
                 open_content, self.settings, self.embedder
             )
+            checker = await asyncio.to_thread(open_checker, self.settings, retriever)
         except Exception as exc:  # any failure: the old index keeps serving
             log.warning("reload failed, keeping the current index: %s", exc)
             return f"Reload failed, still serving the previous index: {exc}"
@@ -97,12 +112,20 @@ class Services:
         self.retriever = retriever
         self.searcher = _searcher(self.settings, retriever)
         self.conversation.replace_knowledge(retriever.kb, self.searcher.search, quizzes)
+        old_checker, self.checker = self.checker, AsyncChecker(checker)
+        self.conversation.checks = CheckFlow(self.checker.check, retriever.kb)
         await old.aclose()
+        if old_checker is not None:
+            await old_checker.aclose()
         return f"Reloaded: {len(retriever.kb.entries)} entries, {len(quizzes)} quizzes."
 
     async def aclose(self) -> None:
-        """Stop the search worker and close the database."""
+        """Stop the search and check workers and close the database."""
         await self.searcher.aclose()
+        if self.checker is not None:
+            await self.checker.aclose()
+        if self.reader is not None:
+            await asyncio.to_thread(self.reader.close)
         await self.store.close()
 
 
@@ -118,7 +141,8 @@ def _searcher(settings: Settings, retriever: Retriever) -> AsyncSearcher:
 async def open_services(settings: Settings, embedder: Embedder | None = None) -> Services:
     """Open store, knowledge, index and model, and build the conversation core."""
     retriever, quizzes = await asyncio.to_thread(open_content, settings, embedder)
-    await asyncio.to_thread(_warm_up, retriever)
+    message_checker = await asyncio.to_thread(open_checker, settings, retriever)
+    await asyncio.to_thread(_warm_up, retriever, message_checker)
     store = await Store.open(settings.database_url)
     await store.prune(settings.retention_days)
     searcher = _searcher(settings, retriever)
@@ -129,10 +153,16 @@ async def open_services(settings: Settings, embedder: Embedder | None = None) ->
         flood_window_s=settings.flood_window_s,
     )
     engine = QuizEngine(quizzes, store)
-    conversation = Conversation(retriever.kb, searcher.search, store, config, quizzes=engine)
-    return Services(settings, retriever, searcher, store, conversation, embedder)
+    checker = AsyncChecker(message_checker)
+    checks = CheckFlow(checker.check, retriever.kb)
+    conversation = Conversation(
+        retriever.kb, searcher.search, store, config, quizzes=engine, checks=checks
+    )
+    reader = ScreenshotReader(int(settings.ocr_max_mb * 1_000_000), settings.ocr_timeout_s)
+    return Services(settings, retriever, searcher, store, conversation, embedder, checker, reader)
 
 
-def _warm_up(retriever: Retriever) -> None:
-    """Load the model and run one query so the first user does not wait for it."""
+def _warm_up(retriever: Retriever, checker: MessageChecker) -> None:
+    """Load the model and run one query and one check so the first user does not wait."""
     retriever.search("is this job offer real")
+    checker.check("Earn 500 a day, visit www.example.com or call +44 20 7946 0000")

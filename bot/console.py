@@ -13,6 +13,8 @@ from bot.conversation.core import Conversation
 from bot.conversation.replies import Button, Outcome, Reply, Who
 
 QUIT_WORDS = frozenset({"quit", "exit", "/quit", "/exit"})
+# Multi-line paste: "/check" alone on a line, then the message, then an empty line.
+PASTE_PROMPT = "Paste the message (several lines are fine), then an empty line to check it."
 CONSOLE_USER = Who(user_id=1, chat_id=1, first_name="you")
 
 
@@ -35,18 +37,33 @@ class ConsoleChat:
         self.conversation = conversation
         self.who = who
         self.buttons: list[Button] = []
+        self.pasted: list[str] | None = None  # lines of a multi-line paste being collected
 
     async def handle(self, line: str) -> list[str]:
         """Blocks of text to print in answer to one typed line."""
+        if self.pasted is not None:
+            return await self._paste_line(line)
         text = line.strip()
         if not text:
             return []
+        if text.lower() == "/check":
+            self.pasted = []
+            return [PASTE_PROMPT]
         if text.startswith("/"):
             command, _, args = text[1:].partition(" ")
             return self._show(await self.conversation.on_command(self.who, command, args.strip()))
         if text.isdigit() and 1 <= int(text) <= len(self.buttons):
             return await self._press(self.buttons[int(text) - 1])
         return self._show(await self.conversation.on_text(self.who, text))
+
+    async def _paste_line(self, line: str) -> list[str]:
+        """Collect a pasted message line by line; an empty line ends it and checks it."""
+        assert self.pasted is not None
+        if line.strip():
+            self.pasted.append(line.rstrip("\n"))
+            return []
+        message, self.pasted = "\n".join(self.pasted), None
+        return self._show(await self.conversation.on_check(self.who, message, source="paste"))
 
     async def _press(self, button: Button) -> list[str]:
         if button.url:

@@ -1,0 +1,59 @@
+"""Does a private-chat text read like a pasted message rather than a question to the bot?
+
+A small rule, measured in the README on the question sets (which must stay questions) and the
+message sets (which should be checked): message-like features add points, a short first-person
+question takes them away.
+"""
+
+from __future__ import annotations
+
+import re
+
+_CONTACT = re.compile(
+    r"(?i)(https?://|www\.|\b[a-z0-9-]+\.(com|net|org|top|xyz|cc|me|ly|io|info|vip|shop|"
+    r"site|online|hk|cn|tw|sg|my|uk)\b|@\w+\.\w+|\+\d[\d\s-]{6,}|\b0x[0-9a-f]{40}\b|"
+    r"\bT[1-9A-HJ-NP-Za-km-z]{33}\b|(?<!\d)1[3-9]\d{9}(?!\d))"
+)
+_OPENER = re.compile(
+    r"(?i)^\s*(dear\b|hi dear|hello dear|hi,? (i am|i'm|this is)|hello,? (i am|i'm|this is)|"
+    r"congratulations|attention|notice|reminder|alert|final|urgent|【|\[|尊敬的|亲爱的|親愛的|"
+    r"您好，|你好，我是|您好，我是|hi mum|hi mom|hey mum|hey mom|mum|mom|dad|sorry,? wrong)"
+)
+_SECOND_PERSON = re.compile(r"(?i)\b(you|your|yours)\b|您|你的")
+_FIRST_PERSON = re.compile(r"(?i)\b(i|me|my|mine|i'm|im|we|us)\b|我")
+_QUESTION_START = re.compile(
+    r"(?i)^\s*(is|are|can|could|should|how|what|why|where|who|when|do|does|did|will|would|"
+    r"was|has|have|any|anyone|help|pls|please help|怎么|怎樣|怎样|如何|是不是|为什么|為什麼|"
+    r"这是|這是|会不会|會不會|我该|我該|有人)\b"
+)
+_SIGN_OFF = re.compile(
+    r"(?i)(regards|sincerely|thank you\.|best wishes|客服|敬上|谢谢配合|謝謝配合)"
+)
+
+
+def message_score(text: str) -> int:
+    """Points for reading like a received message (see `looks_like_message`)."""
+    stripped = text.strip()
+    lines = [line for line in stripped.splitlines() if line.strip()]
+    score = 0
+    score += 2 if len(lines) >= 2 else 0
+    score += 2 if _CONTACT.search(stripped) else 0
+    score += 1 if len(stripped) > 140 else 0
+    score += 1 if _OPENER.search(stripped) else 0
+    score += 1 if len(_SECOND_PERSON.findall(stripped)) >= 2 else 0
+    score += 1 if _SIGN_OFF.search(stripped) else 0
+    asks = stripped.endswith(("?", "？")) or bool(_QUESTION_START.search(stripped))
+    first_person = bool(_FIRST_PERSON.search(stripped))
+    if asks and first_person and len(stripped) < 220:
+        score -= 2
+    elif asks and len(stripped) < 120:
+        score -= 1
+    return score
+
+
+MESSAGE_SCORE = 2  # at or above this, a private-chat text is checked as a message
+
+
+def looks_like_message(text: str) -> bool:
+    """True when a text sent in private chat should be checked rather than answered."""
+    return message_score(text) >= MESSAGE_SCORE
