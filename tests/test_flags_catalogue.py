@@ -13,12 +13,40 @@ from bot.knowledge.loader import load_knowledge
 from bot.knowledge.models import FLAG_LANGS, KnowledgeBase
 from tests.conftest import KNOWLEDGE, copy_knowledge
 
-REQUIRED_FLAGS = """upfront-fee pay-to-withdraw guaranteed-returns easy-money-job unsolicited-recruiter
-move-to-private-chat wrong-number-opener urgency secrecy asks-verification-code asks-id-documents
-asks-bank-or-password asks-seed-phrase authority-impersonation account-frozen parcel-fee
-refund-subsidy-prize crypto-giveaway crypto-payment remote-access-app gift-cards job-abroad-travel
-receive-and-forward sextortion-threat suspicious-link foreign-number romance-money safe-account
-investment-group loan-fee off-platform-trade new-number-family""".split()
+REQUIRED_FLAGS = (
+    "upfront-fee",
+    "pay-to-withdraw",
+    "guaranteed-returns",
+    "easy-money-job",
+    "unsolicited-recruiter",
+    "move-to-private-chat",
+    "wrong-number-opener",
+    "urgency",
+    "secrecy",
+    "asks-verification-code",
+    "asks-id-documents",
+    "asks-bank-or-password",
+    "asks-seed-phrase",
+    "authority-impersonation",
+    "account-frozen",
+    "parcel-fee",
+    "refund-subsidy-prize",
+    "crypto-giveaway",
+    "crypto-payment",
+    "remote-access-app",
+    "gift-cards",
+    "job-abroad-travel",
+    "receive-and-forward",
+    "sextortion-threat",
+    "suspicious-link",
+    "foreign-number",
+    "romance-money",
+    "safe-account",
+    "investment-group",
+    "loan-fee",
+    "off-platform-trade",
+    "new-number-family",
+)
 
 GOOD_FLAG = """- id: test-flag
   name: A test flag
