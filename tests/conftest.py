@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
+import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -13,6 +15,7 @@ import pytest
 
 from bot.knowledge.loader import load_knowledge
 from bot.knowledge.models import Entry, KnowledgeBase
+from tests.pg_server import PostgresServer, find_bindir
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
@@ -137,3 +140,26 @@ def real_retriever(kb, real_index_dir, real_embedder):  # type: ignore[no-untype
 
     index, _ = load_index(real_index_dir)
     return Retriever(kb, index, real_embedder)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    """One real PostgreSQL server for the whole run, started on first use."""
+    bindir = find_bindir()
+    if bindir is None:
+        reason = "PostgreSQL binaries not found: install Debian's postgresql package"
+        if os.environ.get("CI"):
+            pytest.fail(reason)  # CI must test PostgreSQL, never skip it quietly
+        pytest.skip(reason)
+    server = PostgresServer.start(bindir)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database: an SQLite file, then a new database on the real server."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'db' / 'scamwise.sqlite3'}"
+    server: PostgresServer = request.getfixturevalue("pg_server")
+    return server.create_database(f"test_{uuid.uuid4().hex[:16]}")

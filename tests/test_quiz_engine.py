@@ -64,8 +64,9 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def store(db_path: Path) -> AsyncIterator[Store]:
-    opened = await Store.open(url_for(db_path))
+async def store(database_url: str) -> AsyncIterator[Store]:
+    """A store on SQLite, then on a real PostgreSQL server."""
+    opened = await Store.open(database_url)
     yield opened
     await opened.close()
 
@@ -144,14 +145,14 @@ async def test_a_finished_quiz_can_be_retaken_from_scratch(engine: QuizEngine) -
     assert again.attempt_id != first.attempt_id
 
 
-async def test_resume_after_a_restart(db_path: Path) -> None:
-    async with await Store.open(url_for(db_path)) as store:
+async def test_resume_after_a_restart(database_url: str) -> None:
+    async with await Store.open(database_url) as store:
         engine = QuizEngine({"demo": DEMO}, store)
         step = await engine.start(MEI, "demo")
         assert isinstance(step, QuestionStep)
         await engine.answer(MEI, step.attempt_id, 0, 1)
         await engine.next(MEI, step.attempt_id, 0)
-    async with await Store.open(url_for(db_path)) as store:  # a new process, a new engine
+    async with await Store.open(database_url) as store:  # a new process, a new engine
         engine = QuizEngine({"demo": DEMO}, store)
         resumed = await engine.start(MEI, "demo")
         assert isinstance(resumed, QuestionStep)
@@ -420,13 +421,13 @@ def test_results_chart_is_a_png() -> None:
 
 
 async def test_a_version_1_database_gains_the_quiz_tables(
-    db_path: Path, monkeypatch: pytest.MonkeyPatch
+    database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with monkeypatch.context() as patch:
         patch.setattr(schema, "MIGRATIONS", [schema._v1_initial])
-        async with await Store.open(url_for(db_path)) as old:
+        async with await Store.open(database_url) as old:
             await old.record_feedback("task-scam", 1)
-    async with await Store.open(url_for(db_path)) as store:
+    async with await Store.open(database_url) as store:
         assert await store.schema_version() == len(schema.MIGRATIONS) == 2
         assert [r.entry_id for r in await store.feedback_summary()] == ["task-scam"]
         async with store.engine.connect() as conn:

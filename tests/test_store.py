@@ -36,7 +36,15 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def store(db_path: Path) -> AsyncIterator[Store]:
+async def store(database_url: str) -> AsyncIterator[Store]:
+    """A store on SQLite, then on a real PostgreSQL server."""
+    opened = await Store.open(database_url)
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+async def sqlite_store(db_path: Path) -> AsyncIterator[Store]:
     opened = await Store.open(url_for(db_path))
     yield opened
     await opened.close()
@@ -145,9 +153,9 @@ async def test_database_from_a_newer_version_is_refused(db_path: Path) -> None:
 
 
 async def test_sqlite_connections_use_wal_full_sync_foreign_keys_and_timeout(
-    store: Store,
+    sqlite_store: Store,
 ) -> None:
-    async with store.engine.connect() as conn:
+    async with sqlite_store.engine.connect() as conn:
         pragma = {
             name: (await conn.exec_driver_sql(f"PRAGMA {name}")).scalar_one()
             for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")

@@ -50,9 +50,11 @@ TAPS = {"flood_limit": 1000}
 
 @pytest.fixture
 async def tg(
-    tmp_path: Path, real_index_dir: Path, real_embedder: Any
+    tmp_path: Path, real_index_dir: Path, real_embedder: Any, database_url: str
 ) -> AsyncIterator[BotUnderTest]:
-    async with started(telegram_settings(tmp_path, real_index_dir, **TAPS), real_embedder) as bot:
+    """The bot on SQLite, then on a real PostgreSQL server."""
+    settings = telegram_settings(tmp_path, real_index_dir, database_url=database_url, **TAPS)
+    async with started(settings, real_embedder) as bot:
         yield bot
 
 
@@ -316,11 +318,18 @@ class Clock:
 
 @pytest.fixture
 async def group(
-    tmp_path: Path, real_index_dir: Path, real_embedder: Any, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    real_index_dir: Path,
+    real_embedder: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    database_url: str,
 ) -> AsyncIterator[tuple[BotUnderTest, Clock]]:
+    """A group-quiz bot with a controllable clock, on SQLite, then on PostgreSQL."""
     clock = Clock()
     monkeypatch.setattr(group_quiz, "sleep", clock.sleep)
-    settings = telegram_settings(tmp_path, real_index_dir, group_quiz_seconds=POLL_SECONDS)
+    settings = telegram_settings(
+        tmp_path, real_index_dir, group_quiz_seconds=POLL_SECONDS, database_url=database_url
+    )
     async with started(settings, real_embedder) as bot:
         yield bot, clock
 

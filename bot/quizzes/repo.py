@@ -116,8 +116,14 @@ def _attempt(row: sa.Row[tuple[object, ...]]) -> Attempt:
 
 
 async def get_attempt(conn: AsyncConnection, attempt_id: int) -> Attempt | None:
-    """The attempt with this id, or None."""
-    row = (await conn.execute(sa.select(attempts).where(attempts.c.id == attempt_id))).first()
+    """The attempt with this id, or None; its row stays locked until the transaction ends.
+
+    Every caller reads the attempt to change it. SQLite runs one writer at a time anyway (and
+    SQLAlchemy leaves FOR UPDATE out there); on PostgreSQL the lock makes twenty concurrent taps
+    on "Next" move the attempt once instead of each reading the same old position.
+    """
+    stmt = sa.select(attempts).where(attempts.c.id == attempt_id).with_for_update()
+    row = (await conn.execute(stmt)).first()
     return _attempt(row) if row else None
 
 
