@@ -15,6 +15,14 @@ from typing import Any
 from bot.errors import ScamWiseError
 
 MIN_SCORE = 0.5  # recognised lines less sure than this are left out
+# Screenshots are upright (no angle classifier) and their text is large: detecting on the
+# picture scaled to 1280 px on its long side reads a 1080x2400 screenshot as well and faster.
+ENGINE_PARAMS = {
+    "Global.log_level": "warning",
+    "Global.use_cls": False,
+    "Det.limit_type": "max",
+    "Det.limit_side_len": 1280,
+}
 
 
 class OcrError(ScamWiseError):
@@ -24,7 +32,7 @@ class OcrError(ScamWiseError):
 class ScreenshotReader:
     """Turns image bytes into the text lines they show, top to bottom."""
 
-    def __init__(self, max_bytes: int, timeout_s: float, max_side: int = 2000) -> None:
+    def __init__(self, max_bytes: int, timeout_s: float, max_side: int = 2560) -> None:
         self.max_bytes = max_bytes
         self.timeout_s = timeout_s
         self.max_side = max_side
@@ -37,7 +45,7 @@ class ScreenshotReader:
             if self._engine is None:
                 from rapidocr import RapidOCR
 
-                self._engine = RapidOCR(params={"Global.log_level": "warning"})
+                self._engine = RapidOCR(params=dict(ENGINE_PARAMS))
             return self._engine
 
     def load(self) -> None:
