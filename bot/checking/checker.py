@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bot.checking.context import EXEMPT, protected, protective_spans
 from bot.checking.linkdata import LinkData
 from bot.checking.links import find_emails, find_links
 from bot.checking.patterns import PatternMatcher
@@ -58,10 +59,14 @@ class CheckConfig:
     warning_risk: float = 1.0  # summed flag weights for "some warning signs"
     scam_risk: float = 3.0  # ... and for "looks like a scam"
     example_warning: float = 0.72  # this close to a scam example is at least a warning
+    protective_factor: float = 0.4  # risk is scaled by this when protective wording is present
     example_weight: float = 0.5
     retriever_weight: float = 0.3
     flag_vote_weight: float = 0.2
     matches: int = 3
+    # The message's own vector: encoded (a long sequence, the slowest part of a check) or the
+    # normalised mean of its sentences' vectors, which are encoded anyway.
+    encode_whole: bool = False
 
 
 def clean_message(text: str) -> str:
@@ -107,21 +112,39 @@ class MessageChecker:
         splits = [pieces(t) for t in cleaned]
         vectors = self._embed(queries, splits)
         results = []
-        row = 0
-        for text, query, spans in zip(cleaned, queries, splits, strict=True):
-            whole = parts = None
-            if vectors is not None:
-                whole, parts = vectors[row], vectors[row + 1 : row + 1 + len(spans)]
-                row += 1 + len(spans)
+        for i, (text, query, spans) in enumerate(zip(cleaned, queries, splits, strict=True)):
+            whole, parts = vectors[i] if vectors is not None else (None, None)
             results.append(self._check(text, query, spans, whole, parts))
         return results
 
-    def _embed(self, queries: list[str], splits: list[list[Span]]) -> np.ndarray | None:
+    def _own_vector(self, query: str, spans: list[Span]) -> bool:
+        """Whether the message's vector is encoded rather than averaged from its pieces."""
+        return self.config.encode_whole or not spans
+
+    def _embed(
+        self, queries: list[str], splits: list[list[Span]]
+    ) -> list[tuple[np.ndarray, np.ndarray]] | None:
+        """(message vector, piece vectors) per message, from one call to the embedder."""
         if self.embedder is None or not self.config.use_embedding:
             return None
-        batch = [text for q, spans in zip(queries, splits, strict=True)
-                 for text in (q or " ", *(s.text for s in spans))]  # fmt: skip
-        return self.embedder.embed(batch)
+        batch: list[str] = []
+        for query, spans in zip(queries, splits, strict=True):
+            if self._own_vector(query, spans):
+                batch.append(query or " ")
+            batch.extend(s.text for s in spans)
+        vectors = self.embedder.embed(batch)
+        out = []
+        row = 0
+        for query, spans in zip(queries, splits, strict=True):
+            whole = vectors[row] if self._own_vector(query, spans) else None
+            row += whole is not None
+            parts = vectors[row : row + len(spans)]
+            row += len(spans)
+            if whole is None:
+                mean = parts.sum(axis=0)
+                whole = mean / max(float(np.linalg.norm(mean)), 1e-9)
+            out.append((whole, parts))
+        return out
 
     def _check(
         self,
@@ -142,7 +165,7 @@ class MessageChecker:
         )
         flags = self._flags(text, semantic, links, phones, wallets)
         matches = self._matches(query, whole, semantic, flags) if query else ()
-        verdict = self._verdict(flags, matches, semantic)
+        verdict = self._verdict(flags, matches, semantic, bool(protective_spans(text)))
         return CheckResult(verdict, flags, matches, links, phones, emails, wallets, text,
                            UNCHECKED)  # fmt: skip
 
@@ -159,12 +182,20 @@ class MessageChecker:
         wallets: tuple[WalletInfo, ...],
     ) -> tuple[FlagHit, ...]:
         hits: dict[str, FlagHit] = {}
+        cues = protective_spans(text)
+
+        def counts(flag_id: str, span: Span) -> bool:
+            return flag_id in EXEMPT or not protected(text, span, cues)
+
         if self.config.use_patterns:
             for flag_id, spans in self.patterns.find(text).items():
-                hits[flag_id] = self._hit(flag_id, spans, "pattern")
+                kept = [span for span in spans if counts(flag_id, span)]
+                if kept:
+                    hits[flag_id] = self._hit(flag_id, kept, "pattern")
         for flag_id, (score, span) in semantic.flags.items():
             if flag_id not in hits and score >= self.config.flag_similarity:
-                hits[flag_id] = self._hit(flag_id, [span], "embedding", round(score, 3))
+                if counts(flag_id, span):
+                    hits[flag_id] = self._hit(flag_id, [span], "embedding", round(score, 3))
         risky = [link.span for link in links if link.risky]
         if risky and "suspicious-link" in self.flags:
             hits["suspicious-link"] = self._hit("suspicious-link", risky, "link")
@@ -215,12 +246,20 @@ class MessageChecker:
         return tuple(matches)
 
     def _verdict(
-        self, flags: tuple[FlagHit, ...], matches: tuple[TypeMatch, ...], semantic: SemanticHits
+        self,
+        flags: tuple[FlagHit, ...],
+        matches: tuple[TypeMatch, ...],
+        semantic: SemanticHits,
+        protective: bool,
     ) -> Verdict:
         risk = sum(SEVERITY_WEIGHT.get(hit.severity, 1.0) for hit in flags)
+        if protective:
+            risk *= self.config.protective_factor
         if risk >= self.config.scam_risk:
             return Verdict.SCAM
         close = max(semantic.entries.values(), default=0.0)
-        if risk >= self.config.warning_risk or close >= self.config.example_warning:
+        if risk >= self.config.warning_risk or (
+            close >= self.config.example_warning and not protective
+        ):
             return Verdict.WARNING
         return Verdict.NONE
