@@ -193,9 +193,9 @@ class MessageChecker:
                 if kept:
                     hits[flag_id] = self._hit(flag_id, kept, "pattern")
         for flag_id, (score, span) in semantic.flags.items():
-            if flag_id not in hits and score >= self.config.flag_similarity:
-                if counts(flag_id, span):
-                    hits[flag_id] = self._hit(flag_id, [span], "embedding", round(score, 3))
+            close = score >= self.config.flag_similarity
+            if flag_id not in hits and close and counts(flag_id, span):
+                hits[flag_id] = self._hit(flag_id, [span], "embedding", round(score, 3))
         risky = [link.span for link in links if link.risky]
         if risky and "suspicious-link" in self.flags:
             hits["suspicious-link"] = self._hit("suspicious-link", risky, "link")
