@@ -113,7 +113,9 @@ class Services:
         self.searcher = _searcher(self.settings, retriever)
         self.conversation.replace_knowledge(retriever.kb, self.searcher.search, quizzes)
         old_checker, self.checker = self.checker, AsyncChecker(checker)
-        self.conversation.checks = CheckFlow(self.checker.check, retriever.kb)
+        self.conversation.checks = CheckFlow(
+            self.checker.check, retriever.kb, checker.pattern_count
+        )
         await old.aclose()
         if old_checker is not None:
             await old_checker.aclose()
@@ -154,7 +156,7 @@ async def open_services(settings: Settings, embedder: Embedder | None = None) ->
     )
     engine = QuizEngine(quizzes, store)
     checker = AsyncChecker(message_checker)
-    checks = CheckFlow(checker.check, retriever.kb)
+    checks = CheckFlow(checker.check, retriever.kb, message_checker.pattern_count)
     conversation = Conversation(
         retriever.kb, searcher.search, store, config, quizzes=engine, checks=checks
     )

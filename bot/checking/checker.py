@@ -101,6 +101,10 @@ class MessageChecker:
         self.hotlines: dict[str, Hotline] = hotlines(kb)
         self._scam_ids = [e.id for e in kb.entries if e.topic not in NON_SCAM_TOPICS]
 
+    def pattern_count(self, text: str) -> int:
+        """How many red flags the patterns alone find (cheap: no model), for `detect`."""
+        return len(self.patterns.find(clean_message(text)))
+
     def check(self, text: str) -> CheckResult:
         """Check one message."""
         return self.check_many([text])[0]

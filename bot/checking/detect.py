@@ -31,19 +31,43 @@ _SIGN_OFF = re.compile(
 )
 
 
-def message_score(text: str) -> int:
-    """Points for reading like a received message (see `looks_like_message`)."""
+# A user telling the bot what happened to them: "someone asked me", "客服说我", "叫我".
+_NARRATIVE = re.compile(
+    r"(?i)\b(someone|somebody|some guy|a guy|a girl|this guy|they said|he said|she said|"
+    r"they want|they asked|asked me|told me|wants me|want me|my (friend|bf|gf|boyfriend|"
+    r"girlfriend|brother|sister|cousin|mum|mom|dad|boss|classmate)|is (it|this|that) "
+    r"(legit|real|a scam|safe|normal)|sus|should i|what do i do|got a (call|text|message|dm)|"
+    r"i got|i received|i just)\b"
+    r"|有人|对方|對方|他说|她说|他說|她說|说我|說我|叫我|让我|讓我|要我|话我|話我|我该|我應該|"
+    r"是不是|怎么办|怎麼辦|點算|係咪|咋办|我根本|我没|我沒|我冇|收到一条|收到一條|靠谱|靠譜"
+)
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_ASKS_ZH = re.compile(
+    r"(真的假的|是真的吗|是真的嗎|靠谱吗|靠譜嗎|可信吗|可信嗎|是不是骗|是不是騙|[吗嗎呢么麼][？?]?\s*$)"
+)
+
+
+def message_score(text: str, flags: int = 0) -> int:
+    """Points for reading like a received message (see `looks_like_message`); `flags` is
+    how many red-flag patterns the text triggers."""
     stripped = text.strip()
     lines = [line for line in stripped.splitlines() if line.strip()]
     score = 0
     score += 2 if len(lines) >= 2 else 0
     score += 2 if _CONTACT.search(stripped) else 0
-    score += 1 if len(stripped) > 140 else 0
+    score += 1 if len(stripped) > 140 or len(_CJK.findall(stripped)) > 45 else 0
+    score += min(flags, 2)
     score += 1 if _OPENER.search(stripped) else 0
     score += 1 if len(_SECOND_PERSON.findall(stripped)) >= 2 else 0
     score += 1 if _SIGN_OFF.search(stripped) else 0
-    asks = stripped.endswith(("?", "？")) or bool(_QUESTION_START.search(stripped))
+    asks = (
+        stripped.endswith(("?", "？"))
+        or bool(_QUESTION_START.search(stripped))
+        or bool(_ASKS_ZH.search(stripped))
+    )
     first_person = bool(_FIRST_PERSON.search(stripped))
+    if _NARRATIVE.search(stripped):
+        score -= 2
     if asks and first_person and len(stripped) < 220:
         score -= 2
     elif asks and len(stripped) < 120:
@@ -54,6 +78,6 @@ def message_score(text: str) -> int:
 MESSAGE_SCORE = 2  # at or above this, a private-chat text is checked as a message
 
 
-def looks_like_message(text: str) -> bool:
+def looks_like_message(text: str, flags: int = 0) -> bool:
     """True when a text sent in private chat should be checked rather than answered."""
-    return message_score(text) >= MESSAGE_SCORE
+    return message_score(text, flags) >= MESSAGE_SCORE

@@ -74,7 +74,9 @@ def _share(values: list[bool]) -> float | None:
     return round(sum(values) / len(values), 4) if values else None
 
 
-def _metrics(cases: list[MessageCase], results: list[CheckResult]) -> dict[str, Any]:
+def _metrics(
+    cases: list[MessageCase], results: list[CheckResult], flag_counts: list[int]
+) -> dict[str, Any]:
     pairs = list(zip(cases, results, strict=True))
     scams = [(c, r) for c, r in pairs if c.scam]
     ordinary = [(c, r) for c, r in pairs if not c.scam]
@@ -91,7 +93,9 @@ def _metrics(cases: list[MessageCase], results: list[CheckResult]) -> dict[str, 
         "false_alarm": _share([r.verdict is not Verdict.NONE for _, r in ordinary]),
         "type_top1": _share([rank_ok(c, r, 1) for c, r in typed]),
         "type_top3": _share([rank_ok(c, r, 3) for c, r in typed]),
-        "detected_as_message": _share([looks_like_message(c.text) for c in cases]),
+        "detected_as_message": _share(
+            [looks_like_message(c.text, n) for c, n in zip(cases, flag_counts, strict=True)]
+        ),
     }
 
 
@@ -134,12 +138,15 @@ def evaluate_messages(checker: MessageChecker, cases: list[MessageCase]) -> Mess
         started = time.perf_counter()
         results.append(checker.check(case.text))
         latencies.append((time.perf_counter() - started) * 1000)
-    metrics = _metrics(cases, results)
+    counts = [checker.pattern_count(c.text) for c in cases]
+    metrics = _metrics(cases, results, counts)
     metrics["latency_ms_p50"] = round(float(np.percentile(latencies, 50)), 2) if cases else None
     metrics["latency_ms_p95"] = round(float(np.percentile(latencies, 95)), 2) if cases else None
     langs = sorted({c.lang for c in cases})
     per_lang = {}
     for lang in langs:
-        pairs = [(c, r) for c, r in zip(cases, results, strict=True) if c.lang == lang]
-        per_lang[lang] = _metrics([c for c, _ in pairs], [r for _, r in pairs])
+        rows = [i for i, c in enumerate(cases) if c.lang == lang]
+        per_lang[lang] = _metrics(
+            [cases[i] for i in rows], [results[i] for i in rows], [counts[i] for i in rows]
+        )
     return MessageReport(metrics, _per_flag(cases, results), per_lang, _failures(cases, results))

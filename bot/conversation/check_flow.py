@@ -110,14 +110,19 @@ def check_reply(result: CheckResult, kb: KnowledgeBase, intro: list[Span] | None
 class CheckFlow:
     """Runs checks for the conversation; never stores or logs the checked text."""
 
-    def __init__(self, check: CheckFn, kb: KnowledgeBase) -> None:
+    def __init__(
+        self, check: CheckFn, kb: KnowledgeBase, count_flags: Callable[[str], int] | None = None
+    ) -> None:
         self.check = check
         self.kb = kb
+        self.count_flags = count_flags  # red flags the patterns find (no model), for detection
 
-    @staticmethod
-    def wants_check(who: Who, text: str) -> bool:
+    def wants_check(self, who: Who, text: str) -> bool:
         """In private chat, text that reads like a pasted message is checked, not answered."""
-        return not who.group and looks_like_message(text)
+        if who.group:
+            return False
+        flags = self.count_flags(text) if self.count_flags is not None else 0
+        return looks_like_message(text, flags)
 
     async def reply(
         self, who: Who, text: str, *, source: str, read_from_image: bool = False
