@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.knowledge.models import Entry, KnowledgeBase
+from bot.knowledge.placeholders import fill
 
 
 @dataclass(frozen=True)
@@ -15,10 +17,19 @@ class SourceRef:
     publisher: str
     date: str
     url: str | None = None
+    kind: str = "document"
 
     def label(self) -> str:
-        """One line: title, publisher, date."""
+        """One line: title, publisher, date (a hotline list: when it was last checked)."""
+        if self.kind == "checked":
+            return self.short_label()
         return f"{self.title} — {self.publisher}, {self.date}"
+
+    def short_label(self) -> str:
+        """The shortest form, for the Sources line under an answer: publisher, date."""
+        if self.kind == "checked":
+            return f"{self.title} (checked {self.date})"
+        return f"{self.publisher}, {self.date}"
 
 
 @dataclass(frozen=True)
@@ -34,12 +45,14 @@ class Answer:
     related: tuple[tuple[str, str], ...]  # (entry id, title)
 
 
-def compose(entry: Entry, kb: KnowledgeBase) -> Answer:
-    """The answer for an entry, with its sources and related entries resolved."""
+def compose(entry: Entry, kb: KnowledgeBase, values: Mapping[str, object] | None = None) -> Answer:
+    """The answer for an entry, with its shown sources and related entries resolved and its
+    placeholders (e.g. `{retention_days}`) filled from `values` (the running bot's settings)."""
+    values = values or {}
     sources = tuple(
-        SourceRef(s.title, s.publisher, s.date, s.url)
+        SourceRef(s.title, s.publisher, s.date, s.url, s.kind)
         for s in (kb.sources.get(sid) for sid in entry.sources)
-        if s is not None
+        if s is not None and s.shown
     )
     related = tuple(
         (r.id, r.title) for r in (kb.get(rid) for rid in entry.related) if r is not None
@@ -47,9 +60,9 @@ def compose(entry: Entry, kb: KnowledgeBase) -> Answer:
     return Answer(
         entry_id=entry.id,
         title=entry.title,
-        text=entry.answer,
-        red_flags=entry.red_flags,
-        what_to_do=entry.what_to_do,
+        text=fill(entry.answer, values),
+        red_flags=tuple(fill(flag, values) for flag in entry.red_flags),
+        what_to_do=tuple(fill(step, values) for step in entry.what_to_do),
         sources=sources,
         related=related,
     )

@@ -153,6 +153,7 @@ async def open_services(settings: Settings, embedder: Embedder | None = None) ->
         low_confidence_margin=settings.low_confidence_margin,
         flood_limit=settings.flood_limit,
         flood_window_s=settings.flood_window_s,
+        retention_days=settings.retention_days,
     )
     engine = QuizEngine(quizzes, store)
     checker = AsyncChecker(message_checker)

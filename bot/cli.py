@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -69,19 +69,26 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     if args.k < 1:
         raise ScamWiseError(f"-k must be at least 1, got {args.k}")
     from bot.app import open_retriever
+    from bot.knowledge.placeholders import values_from
     from bot.settings import load_settings
 
-    retriever = open_retriever(load_settings())
+    settings = load_settings()
+    retriever = open_retriever(settings)
     result = retriever.search(args.question, k=args.k)
+    values = values_from(settings.retention_days)
     if args.json:
-        print(json.dumps(ask_json(retriever, result, args.k), ensure_ascii=False))
+        print(json.dumps(ask_json(retriever, result, args.k, values), ensure_ascii=False))
     else:
-        print(ask_text(retriever, result))
+        print(ask_text(retriever, result, values))
     return 0
 
 
-def ask_json(retriever: Any, result: Any, k: int) -> dict[str, Any]:
-    """The `ask --json` object for one search result."""
+def ask_json(
+    retriever: Any, result: Any, k: int, values: Mapping[str, object] | None = None
+) -> dict[str, Any]:
+    """The `ask --json` object for one search result (placeholders filled from `values`)."""
+    from bot.knowledge.placeholders import fill
+
     best = result.best
     entry = retriever.kb.get(best.entry_id) if best is not None else None
     alternatives = result.hits[1:k] if best is not None else result.hits[:k]
@@ -90,21 +97,21 @@ def ask_json(retriever: Any, result: Any, k: int) -> dict[str, Any]:
         "id": entry.id if entry else None,
         "score": result.top_score,
         "title": entry.title if entry else None,
-        "answer": entry.answer if entry else None,
+        "answer": fill(entry.answer, values or {}) if entry else None,
         "alternatives": [{"id": h.entry_id, "score": h.score} for h in alternatives],
         "declined": best is None,
     }
 
 
-def ask_text(retriever: Any, result: Any) -> str:
-    """The plain-text reply for one search result."""
+def ask_text(retriever: Any, result: Any, values: Mapping[str, object] | None = None) -> str:
+    """The plain-text reply for one search result (placeholders filled from `values`)."""
     from bot.answers import compose, render_plain
     from bot.conversation.texts import decline_text
 
     best = result.best
     if best is None:
         return decline_text(result.status)
-    text = render_plain(compose(retriever.kb.get(best.entry_id), retriever.kb))
+    text = render_plain(compose(retriever.kb.get(best.entry_id), retriever.kb, values))
     if len(result.choices) > 1:
         other = retriever.kb.get(result.choices[1].entry_id)
         text += f"\n\n(Did you mean: {other.title}?)"

@@ -64,16 +64,12 @@ def test_entries_meet_the_counts(kb: KnowledgeBase) -> None:
                 problems.append(f"{e.id}: needs 2+ red flags and 2+ actions")
             if not e.related:
                 problems.append(f"{e.id}: no related entries")
-            if not e.sources:
-                problems.append(f"{e.id}: no sources")
     assert problems == []
 
 
-def test_every_factual_entry_cites_a_dated_source(kb: KnowledgeBase) -> None:
+def test_every_cited_source_has_a_publisher_and_date(kb: KnowledgeBase) -> None:
+    """Entries may cite nothing (general advice); what they cite names who said it and when."""
     for e in kb.entries:
-        if e.topic == "about":
-            continue
-        assert e.sources, e.id
         for sid in e.sources:
             source = kb.sources[sid]
             assert source.publisher and re.match(r"^\d{4}", source.date), sid
@@ -120,8 +116,11 @@ def test_question_sets_cover_every_entry(
     for case in cases:
         if case["expect"] is not None:
             counts[case["expect"]] += 1  # KeyError: unknown id
+    # The held-out set was written once for the coverage entries and is never edited to follow
+    # the knowledge base; entries added later are covered by the dev set only.
+    required = set(counts) if path == DEV_SET else {i for i, _ in _coverage()}
     floor = 4 if path == DEV_SET else 1
-    assert {i: n for i, n in counts.items() if n < floor} == {}
+    assert {i: n for i, n in counts.items() if i in required and n < floor} == {}
 
 
 def test_question_sets_never_repeat_example_questions(kb: KnowledgeBase) -> None:

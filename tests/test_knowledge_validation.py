@@ -30,6 +30,15 @@ ANSWER = (
     "paying and report it."
 )  # 53 words
 
+# A scam entry needs at least four example messages; they end the template (lines 17-21).
+EXAMPLES = """\
+  examples:
+    - Hi dear, like 3 videos and earn 150 today!
+    - Top up 500 to unlock your commission.
+    - Your account is frozen, pay 800 to withdraw.
+    - Add our task manager on Telegram to continue.
+"""
+
 # Line numbers of this template are used by the tests below (1-based).
 ENTRY = """\
 - id: task-scam
@@ -48,7 +57,7 @@ ENTRY = """\
     - Stop paying and keep the chat records.
   sources:
     - src-one
-""".replace("ANSWER", ANSWER)
+EXAMPLES""".replace("ANSWER", ANSWER).replace("EXAMPLES", EXAMPLES)
 
 FILE = "kb/entries/jobs.yaml"
 
@@ -89,7 +98,7 @@ def test_valid_folder_loads_with_entry_fields(tmp_path: Path) -> None:
     assert [e.id for e in kb.entries] == ["task-scam", "other-scam"]
     entry = kb.entries[0]
     assert (entry.file, entry.line) == (FILE, 1)
-    assert kb.entries[1].line == 18
+    assert kb.entries[1].line == 23
     assert entry.topic == "jobs" and entry.title == "Task scams"
     assert entry.questions[0] == "What is a task scam?" and len(entry.questions) == 4
     assert isinstance(entry.questions, tuple) and isinstance(entry.sources, tuple)
@@ -175,7 +184,7 @@ def test_entry_file_must_be_a_list(tmp_path: Path) -> None:
 
 def test_item_that_is_not_a_mapping(tmp_path: Path) -> None:
     problems = problems_of(make_kb(tmp_path, {"jobs.yaml": ENTRY + "- just text\n"}))
-    assert len(problems) == 1 and problems[0].line == 17
+    assert len(problems) == 1 and problems[0].line == 22
     assert "expected a mapping" in problems[0].message
 
 
@@ -263,12 +272,11 @@ def test_bad_kebab_id(tmp_path: Path) -> None:
     assert (problem.line, problem.file) == (1, FILE) and "kebab-case" in problem.message
 
 
-def test_red_flags_and_sources_may_be_empty_only_for_non_scam_topics(tmp_path: Path) -> None:
+def test_red_flags_may_be_empty_only_for_non_scam_topics(tmp_path: Path) -> None:
     text = ENTRY.replace("  red_flags:\n    - You must pay before you can earn.\n", "")
     text = text.replace("  sources:\n    - src-one\n", "  sources: []\n")
     problems = problems_of(make_kb(tmp_path, {"jobs.yaml": text}))
-    assert only(problems, "red_flags").line == 1
-    assert only(problems, "sources").line == 13
+    assert [(p.field, p.line) for p in problems] == [("red_flags", 1)]
     about = tmp_path / "about"
     about.mkdir()
     kb = load_knowledge(
@@ -277,10 +285,19 @@ def test_red_flags_and_sources_may_be_empty_only_for_non_scam_topics(tmp_path: P
     assert kb.entries[0].red_flags == () and kb.entries[0].sources == ()
     help_dir = tmp_path / "help"
     help_dir.mkdir()
-    problems = problems_of(
-        make_kb(help_dir, {"h.yaml": text.replace("topic: jobs", "topic: help")})
-    )
-    assert [p.field for p in problems] == ["sources"]
+    kb = load_knowledge(make_kb(help_dir, {"h.yaml": text.replace("topic: jobs", "topic: help")}))
+    assert kb.entries[0].sources == ()
+
+
+def test_sources_may_be_an_empty_list_but_not_left_out(tmp_path: Path) -> None:
+    """General advice cites nothing (`sources: []`); leaving the key out is still an error."""
+    empty = ENTRY.replace("  sources:\n    - src-one\n", "  sources: []\n")
+    assert load_knowledge(make_kb(tmp_path, {"jobs.yaml": empty})).entries[0].sources == ()
+    missing = tmp_path / "missing"
+    missing.mkdir()
+    text = ENTRY.replace("  sources:\n    - src-one\n", "")
+    problem = only(problems_of(make_kb(missing, {"jobs.yaml": text})), "sources")
+    assert problem.line == 1 and "missing" in problem.message
 
 
 def test_duplicate_key_in_one_mapping(tmp_path: Path) -> None:
@@ -388,25 +405,49 @@ def test_real_knowledge_folder_validates() -> None:
 
 
 def test_short_answer_and_examples_load(tmp_path: Path) -> None:
-    extra = (
-        "  short: A job that makes you pay to earn is a scam. Stop paying.\n"
-        "  examples:\n"
-        "    - Hi dear, like 3 videos and earn 150 today!\n"
-        "    - Top up 500 to unlock your commission.\n"
-    )
-    kb = load_knowledge(make_kb(tmp_path, {"jobs.yaml": ENTRY + extra}))
+    short = "  short: A job that makes you pay to earn is a scam. Stop paying.\n"
+    text = ENTRY.replace("  questions:\n", short + "  questions:\n")
+    kb = load_knowledge(make_kb(tmp_path, {"jobs.yaml": text}))
     entry = kb.entries[0]
     assert entry.short == "A job that makes you pay to earn is a scam. Stop paying."
     assert entry.examples[1] == "Top up 500 to unlock your commission."
+    assert len(entry.examples) == 4
 
 
 def test_short_answer_over_the_word_limit(tmp_path: Path) -> None:
     text = ENTRY + "  short: " + " ".join(["word"] * 51) + "\n"
     problem = only(problems_of(make_kb(tmp_path, {"jobs.yaml": text})), "short")
-    assert problem.line == 17 and "51 words" in problem.message
+    assert problem.line == 22 and "51 words" in problem.message
 
 
 def test_repeated_example_is_reported(tmp_path: Path) -> None:
-    text = ENTRY + "  examples:\n    - Send 1 coin, get 2 back\n    - Send 1 coin, get 2 back\n"
+    repeat = "    - Hi dear, like 3 videos and earn 150 today!\n"
+    text = ENTRY.replace("    - Top up 500 to unlock your commission.\n", repeat)
     problem = only(problems_of(make_kb(tmp_path, {"jobs.yaml": text})), "examples[1]")
     assert problem.line == 19 and "listed twice" in problem.message
+
+
+@pytest.mark.parametrize("topic", ["jobs", "crypto", "ai", "blockchain", "fraud"])
+def test_scam_entry_without_examples_is_rejected(tmp_path: Path, topic: str) -> None:
+    text = ENTRY.replace(EXAMPLES, "").replace("topic: jobs", f"topic: {topic}")
+    problem = only(problems_of(make_kb(tmp_path, {"jobs.yaml": text})), "examples")
+    assert (problem.file, problem.line) == (FILE, 1)
+    assert problem.message == "missing required field; a scam entry needs at least 4 examples"
+
+
+def test_scam_entry_with_too_few_examples_names_the_field_and_line(tmp_path: Path) -> None:
+    text = ENTRY.replace("    - Add our task manager on Telegram to continue.\n", "")
+    problem = only(problems_of(make_kb(tmp_path, {"jobs.yaml": text})), "examples")
+    assert (problem.file, problem.line) == (FILE, 17)
+    assert problem.message == "needs at least 4 item(s), got 3"
+
+
+@pytest.mark.parametrize("topic", ["help", "context", "about"])
+def test_non_scam_entries_need_no_examples(tmp_path: Path, topic: str) -> None:
+    bare = ENTRY.replace(EXAMPLES, "").replace("topic: jobs", f"topic: {topic}")
+    one = bare + "  examples:\n    - Only one example is fine here.\n"
+    kb = load_knowledge(make_kb(tmp_path / "one", {"jobs.yaml": one}))
+    assert kb.entries[0].examples == ("Only one example is fine here.",)
+    assert (
+        load_knowledge(make_kb(tmp_path / "bare", {"jobs.yaml": bare})).entries[0].examples == ()
+    )

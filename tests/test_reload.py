@@ -8,13 +8,14 @@ from typing import Any
 
 from bot.app import open_services
 from bot.conversation.replies import Who
+from bot.knowledge.models import KnowledgeBase
 from bot.settings import load_settings
 
 KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
 
 
 async def test_reload_picks_up_quizzes_and_keeps_old_ones_on_error(
-    tmp_path: Path, real_index_dir: Path, real_embedder: Any
+    tmp_path: Path, real_index_dir: Path, real_embedder: Any, kb: KnowledgeBase
 ) -> None:
     knowledge = tmp_path / "knowledge"
     shutil.copytree(KNOWLEDGE, knowledge, ignore=shutil.ignore_patterns("index"))
@@ -38,7 +39,8 @@ async def test_reload_picks_up_quizzes_and_keeps_old_ones_on_error(
                 for line in text.splitlines()
             )
         )
-        assert (await services.reload()).startswith("Reloaded: 53 entries, 5 quizzes")
+        reloaded = await services.reload()
+        assert reloaded.startswith(f"Reloaded: {len(kb.entries)} entries, 5 quizzes")
         assert engine.quizzes["starter"].title == "Renamed"
         [reply] = await services.conversation.on_command(Who(user_id=5, chat_id=5), "quiz")
         assert any("Renamed" in label for label in reply.button_labels())

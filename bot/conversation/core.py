@@ -19,6 +19,7 @@ from bot.conversation.flood import FloodGuard, Verdict
 from bot.conversation.quiz_flow import QUIZ_COMMANDS, QUIZ_VERBS, QuizFlow
 from bot.conversation.replies import Article, Outcome, QuizPlan, Reply, Who
 from bot.knowledge.models import TOPICS, Entry, KnowledgeBase
+from bot.knowledge.placeholders import values_from
 from bot.search.results import SearchResult, Status
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ class ConversationConfig:
     low_confidence_margin: float = 0.08  # answers below threshold + margin are logged for review
     flood_limit: int = 10
     flood_window_s: float = 30.0
+    retention_days: int = 180  # SCAMWISE_RETENTION_DAYS, stated by the privacy answer
 
 
 class Conversation:
@@ -76,6 +78,7 @@ class Conversation:
         self.search = search
         self.store = store
         self.config = config or ConversationConfig()
+        self.values = values_from(self.config.retention_days)  # placeholders in answers
         self.rng = rng or random.Random()
         self.flood = FloodGuard(self.config.flood_limit, self.config.flood_window_s)
         # Inline queries arrive as the user types, several per question: a separate, larger
@@ -232,7 +235,7 @@ class Conversation:
             await self.store.record_feedback(entry_id, vote)
         except Exception:  # storage trouble must not spoil the conversation
             log.exception("could not store feedback for %s", entry_id)
-        answer = compose(self._entry(entry_id), self.kb)
+        answer = compose(self._entry(entry_id), self.kb, self.values)
         return Outcome(
             [views.answer_reply(answer, feedback=False, edit=True)], texts.FEEDBACK_THANKS
         )
@@ -293,7 +296,7 @@ class Conversation:
         for hit in result.hits[:3]:
             if hit.score < self.config.threshold:
                 continue
-            answer = compose(self._entry(hit.entry_id), self.kb)
+            answer = compose(self._entry(hit.entry_id), self.kb, self.values)
             description = _preview(answer.text)
             articles.append(
                 Article(answer.entry_id, answer.title, description, views.answer_text(answer))
@@ -327,7 +330,7 @@ class Conversation:
         back_topic: str | None = None,
         edit: bool = False,
     ) -> Reply:
-        answer = compose(self._entry(entry_id), self.kb)
+        answer = compose(self._entry(entry_id), self.kb, self.values)
         return views.answer_reply(answer, feedback=feedback, back_topic=back_topic, edit=edit)
 
     async def _record(self, result: SearchResult) -> None:

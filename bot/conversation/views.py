@@ -23,7 +23,7 @@ def _sources(answer: Answer) -> list[Span]:
         return []
     spans: list[Span] = [plain("\n\n"), italic("Sources: ")]
     for i, source in enumerate(answer.sources):
-        label = source.label()
+        label = source.short_label()
         spans.append(italic("; " if i else ""))
         spans.append(link(label, source.url) if source.url else italic(label))
     return [s for s in spans if s.text]

@@ -74,7 +74,10 @@ def load_knowledge(directory: Path) -> KnowledgeBase:
     problems: list[Problem] = []
     sources = _load_sources(directory, root, problems)
     drafts = _load_entries(directory, root, problems)
-    check_references(drafts, None if sources is None else sources.ids, problems)
+    if sources is None:
+        check_references(drafts, None, problems)
+    else:
+        check_references(drafts, sources.ids, problems, sources.sources)
     flags = _load_flags(directory, root, {d.entry.id for d in drafts}, problems)
     if problems:
         raise KnowledgeError(sorted(problems, key=_sort_key))

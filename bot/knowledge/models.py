@@ -18,6 +18,11 @@ TOPICS: tuple[str, ...] = (
 NON_SCAM_TOPICS: frozenset[str] = frozenset({"help", "context", "about"})
 
 
+# What a source is: a dated `document` (shown "publisher, date"), a `checked` service or list
+# re-checked on that date (shown "title (checked date)"), or an `internal` note, never shown.
+SOURCE_KINDS: tuple[str, ...] = ("document", "checked", "internal")
+
+
 @dataclass(frozen=True)
 class Source:
     """A document that entries cite."""
@@ -28,6 +33,17 @@ class Source:
     date: str
     url: str | None = None
     notes: str | None = None
+    kind: str = "document"
+
+    @property
+    def shown(self) -> bool:
+        """Whether users see this source under an answer."""
+        return self.kind != "internal"
+
+    @property
+    def dated(self) -> bool:
+        """Whether this is a dated document that can back a figure."""
+        return self.kind == "document"
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from bot.errors import Problem
-from bot.knowledge.models import NON_SCAM_TOPICS, TOPICS, Entry, Source, Translation
+from bot.knowledge.models import (
+    NON_SCAM_TOPICS,
+    SOURCE_KINDS,
+    TOPICS,
+    Entry,
+    Source,
+    Translation,
+)
+from bot.knowledge.placeholders import PLACEHOLDERS, unknown_placeholders
 from bot.knowledge.yaml_lines import FieldChecker, YamlDoc, fold, suggest, top_level_list
 
-SOURCE_KEYS = ("id", "title", "publisher", "date", "url", "notes")
+SOURCE_KEYS = ("id", "title", "publisher", "date", "url", "notes", "kind")
 ENTRY_KEYS = (
     "id", "topic", "title", "questions", "answer", "red_flags", "what_to_do", "sources",
     "tags", "related", "short", "examples", "zh",
@@ -20,6 +28,17 @@ MIN_QUESTIONS = 4
 MIN_ANSWER_WORDS = 40
 MAX_ANSWER_WORDS = 180
 MAX_SHORT_WORDS = 50
+MAX_SHOWN_SOURCES = 3  # the Sources line under an answer stays short
+# A figure: a percentage, an amount of money, or a count of cases, reports, victims or people.
+_NUMBER = r"\d[\d,.]*\d|\d"
+FIGURE_RE = re.compile(
+    rf"(?:{_NUMBER})\s?%"
+    rf"|(?:HK|S|A|US)?\$\s?(?:{_NUMBER})"
+    rf"|(?:{_NUMBER})(?:\s(?:million|billion|bn))?\s(?:yuan|dollars|Hong Kong dollars|euros)"
+    rf"|(?:{_NUMBER})(?:\s[A-Za-z-]+){{0,3}}?\s(?:cases|reports|victims|arrests|defendants"
+    r"|suspects|people|offenders)\b"
+)
+MIN_EXAMPLES = 4  # example scam messages per scam entry, for the message checker
 DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 HTML_TAG_RE = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(\s[^<>]*)?/?>")
 _DATE_FORMATS = {4: "%Y", 7: "%Y-%m", 10: "%Y-%m-%d"}
@@ -101,6 +120,9 @@ def _source(checker: FieldChecker) -> Source | None:
     title, publisher = checker.text("title"), checker.text("publisher")
     when = _date(checker)
     url, notes = checker.text("url", required=False), checker.text("notes", required=False)
+    kind = checker.choice("kind", SOURCE_KINDS, required=False)
+    if checker.has("kind") and kind is None:
+        return None
     if url is not None and not url.startswith(("http://", "https://")):
         checker.report("url", f"'{url}' must start with http:// or https://")
         return None
@@ -108,7 +130,7 @@ def _source(checker: FieldChecker) -> Source | None:
         return None
     if checker.has("notes") and notes is None:
         return None
-    return Source(source_id, title, publisher, when, url, notes)
+    return Source(source_id, title, publisher, when, url, notes, kind or "document")
 
 
 def validate_sources(doc: YamlDoc, problems: list[Problem]) -> SourcesResult:
@@ -136,6 +158,10 @@ def _plain_text(checker: FieldChecker, key: str) -> None:
         tag = HTML_TAG_RE.search(text)
         if tag:
             checker.report(name, f"contains the HTML tag {tag.group(0)}; write plain text", line)
+        for unknown in unknown_placeholders(text):
+            known = ", ".join(f"{{{p}}}" for p in PLACEHOLDERS)
+            message = f"unknown placeholder '{{{unknown}}}'{suggest(unknown, PLACEHOLDERS)}"
+            checker.report(name, f"{message}; known placeholders: {known}", line)
 
 
 def _answer(checker: FieldChecker) -> str | None:
@@ -163,9 +189,15 @@ def _short(checker: FieldChecker) -> str | None:
     return short
 
 
-def _examples(checker: FieldChecker) -> tuple[str, ...]:
-    """Optional example scam messages, each worded differently."""
-    examples = checker.text_list("examples", required=False) or ()
+def _examples(checker: FieldChecker, scam: bool) -> tuple[str, ...]:
+    """Example scam messages, each listed once: at least MIN_EXAMPLES in a scam entry."""
+    if scam and not checker.has("examples"):
+        message = f"missing required field; a scam entry needs at least {MIN_EXAMPLES} examples"
+        checker.report("examples", message)
+        return ()
+    examples = (
+        checker.text_list("examples", required=False, min_items=MIN_EXAMPLES if scam else 0) or ()
+    )
     _no_repeats(checker, "examples")
     _plain_text(checker, "examples")
     return examples
@@ -220,9 +252,9 @@ def _entry(checker: FieldChecker) -> Entry:
     title = checker.text("title")
     red_flags = checker.text_list("red_flags", required=not relaxed, min_items=0 if relaxed else 1)
     what_to_do = checker.text_list("what_to_do", min_items=1)
-    sources = checker.text_list(
-        "sources", required=not no_sources_ok, min_items=0 if no_sources_ok else 1
-    )
+    # An entry that describes a pattern from general advice may cite nothing (`sources: []`);
+    # _check_citations makes any figure in the answer need a dated document.
+    sources = checker.text_list("sources", required=not no_sources_ok, min_items=0)
     tags = checker.text_list("tags", required=False)
     related = checker.text_list("related", required=False)
     for key in ("title", "red_flags", "what_to_do"):
@@ -241,7 +273,7 @@ def _entry(checker: FieldChecker) -> Entry:
         tags=tags or (),
         related=related or (),
         short=_short(checker) or "",
-        examples=_examples(checker),
+        examples=_examples(checker, scam=not relaxed),
         zh=_translation(checker),
         file=checker.file,
         line=checker.mapping.line,
@@ -275,14 +307,39 @@ def _check_related(draft: EntryDraft, entry_ids: set[str]) -> None:
             draft.checker.report(f"related[{i}]", f"unknown entry id '{related_id}'{hint}", line)
 
 
+def _check_citations(draft: EntryDraft, sources: dict[str, Source]) -> None:
+    """At most MAX_SHOWN_SOURCES shown sources; a figure in the answer needs a dated document."""
+    cited = [sources[sid] for sid in draft.entry.sources if sid in sources]
+    shown = [s.id for s in cited if s.shown]
+    if len(shown) > MAX_SHOWN_SOURCES:
+        message = (
+            f"cites {len(shown)} sources shown to readers ({', '.join(shown)}); "
+            f"cite at most {MAX_SHOWN_SOURCES}, the ones that back the text"
+        )
+        draft.checker.report("sources", message)
+    figure = FIGURE_RE.search(draft.entry.answer)
+    if figure and not any(s.dated for s in cited):
+        message = (
+            f"states the figure '{figure.group(0)}' but the entry cites no dated document; "
+            "cite the source it comes from (a 'document' in sources.yaml)"
+        )
+        draft.checker.report("answer", message)
+
+
 def check_references(
-    drafts: list[EntryDraft], source_ids: set[str] | None, problems: list[Problem]
+    drafts: list[EntryDraft],
+    source_ids: set[str] | None,
+    problems: list[Problem],
+    sources: dict[str, Source] | None = None,
 ) -> None:
-    """Cross-file checks: unique entry ids, known source ids (when known), known related ids."""
+    """Cross-file checks: unique entry ids, known source ids (when known), known related ids,
+    and (when the sources are known) what each entry's citations must back."""
     ids = [(d.raw_id, Place(d.checker.file, d.checker.line("id"))) for d in drafts if d.raw_id]
     report_duplicate_ids(ids, "entry", problems)
     entry_ids = {item_id for item_id, _ in ids}
     for draft in drafts:
         if source_ids is not None:
             _check_sources(draft, source_ids)
+        if sources is not None:
+            _check_citations(draft, sources)
         _check_related(draft, entry_ids)
