@@ -58,7 +58,7 @@ class CheckConfig:
     flag_similarity: float = 0.62  # a piece this close to a flag's phrasing raises the flag
     warning_risk: float = 1.0  # summed flag weights for "some warning signs"
     scam_risk: float = 3.0  # ... and for "looks like a scam"
-    example_warning: float = 0.72  # this close to a scam example is at least a warning
+    example_warning: float = 0.85  # this close to a scam example is at least a warning
     protective_factor: float = 0.4  # risk is scaled by this when protective wording is present
     example_weight: float = 0.5
     retriever_weight: float = 0.3
