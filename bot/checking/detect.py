@@ -37,9 +37,11 @@ _NARRATIVE = re.compile(
     r"they want|they asked|asked me|told me|wants me|want me|my (friend|bf|gf|boyfriend|"
     r"girlfriend|brother|sister|cousin|mum|mom|dad|boss|classmate)|is (it|this|that) "
     r"(legit|real|a scam|safe|normal)|sus|should i|what do i do|got a (call|text|message|dm)|"
-    r"i got|i received|i just)\b"
+    r"i got|i received|i just|says? (i|i'm|im|my|me)|saying|(e-?mail|text|sms|message|dm|call) "
+    r"from|they'll|they will|says|wants my|needs me)\b"
     r"|有人|对方|對方|他说|她说|他說|她說|说我|說我|叫我|让我|讓我|要我|话我|話我|我该|我應該|"
-    r"是不是|怎么办|怎麼辦|點算|係咪|咋办|我根本|我没|我沒|我冇|收到一条|收到一條|靠谱|靠譜"
+    r"是不是|怎么办|怎麼辦|點算|係咪|咋办|我根本|我没|我沒|我冇|收到一条|收到一條|靠谱|靠譜|"
+    r"收到.{0,4}(短信|簡訊|信息|訊息|消息|电话|電話|邮件|郵件)"
 )
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _ASKS_ZH = re.compile(
