@@ -11,6 +11,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from bot.checking.checker import MessageChecker
+from bot.checking.linkdata import load_link_data
+from bot.checking.ocr import ScreenshotReader
+from bot.checking.service import AsyncChecker
+from bot.conversation.check_flow import CheckFlow
 from bot.conversation.core import Conversation, ConversationConfig
 from bot.errors import IndexCorruptError
 from bot.knowledge.loader import content_hash, load_knowledge
@@ -21,7 +26,14 @@ from bot.quizzes.models import Quiz
 from bot.search.batcher import AsyncSearcher
 from bot.search.config import RetrievalConfig
 from bot.search.embedder import Embedder, shared_embedder
-from bot.search.index import REBUILD, check_fresh, encoder_path, load_index
+from bot.search.index import (
+    REBUILD,
+    check_fresh,
+    encoder_path,
+    load_checks,
+    load_index,
+    read_meta,
+)
 from bot.search.retriever import Retriever
 from bot.settings import Settings
 from bot.storage.store import Store
@@ -82,6 +94,13 @@ def open_content(
     return retriever, load_quizzes(settings.knowledge_dir / QUIZZES_DIR, retriever.kb)
 
 
+def open_checker(settings: Settings, retriever: Retriever) -> MessageChecker:
+    """The message checker over the retriever's knowledge, model and index folder."""
+    checks = load_checks(settings.index_path, read_meta(settings.index_path))
+    links = load_link_data(settings.knowledge_dir)
+    return MessageChecker(retriever.kb, retriever, retriever.embedder, checks, links)
+
+
 @dataclass
 class Services:
     """The long-lived resources of a running bot: opened once, closed at shutdown."""
@@ -92,6 +111,8 @@ class Services:
     store: Store
     conversation: Conversation
     embedder: Embedder | None = None  # given at start, else each index's own encoder
+    checker: AsyncChecker | None = None
+    reader: ScreenshotReader | None = None  # OCR for screenshots, loaded on the first one
     clock: Callable[[], datetime] = field(default=_utc_now)  # "now" for retention
 
     async def prune(self) -> int:
@@ -111,6 +132,7 @@ class Services:
             retriever, quizzes = await asyncio.to_thread(
                 open_content, self.settings, self.embedder
             )
+            checker = await asyncio.to_thread(open_checker, self.settings, retriever)
         except Exception as exc:  # any failure: the old index keeps serving
             log.warning("reload failed, keeping the current index: %s", exc)
             return f"Reload failed, still serving the previous index: {exc}"
@@ -118,12 +140,22 @@ class Services:
         self.retriever = retriever
         self.searcher = _searcher(self.settings, retriever)
         self.conversation.replace_knowledge(retriever.kb, self.searcher.search, quizzes)
+        old_checker, self.checker = self.checker, AsyncChecker(checker)
+        self.conversation.checks = CheckFlow(
+            self.checker.check, retriever.kb, checker.pattern_count
+        )
         await old.aclose()
+        if old_checker is not None:
+            await old_checker.aclose()
         return f"Reloaded: {len(retriever.kb.entries)} entries, {len(quizzes)} quizzes."
 
     async def aclose(self) -> None:
-        """Stop the search worker and close the database."""
+        """Stop the search and check workers and close the database."""
         await self.searcher.aclose()
+        if self.checker is not None:
+            await self.checker.aclose()
+        if self.reader is not None:
+            await asyncio.to_thread(self.reader.close)
         await self.store.close()
 
 
@@ -139,7 +171,8 @@ def _searcher(settings: Settings, retriever: Retriever) -> AsyncSearcher:
 async def open_services(settings: Settings, embedder: Embedder | None = None) -> Services:
     """Open store, knowledge, index and model, and build the conversation core."""
     retriever, quizzes = await asyncio.to_thread(open_content, settings, embedder)
-    await asyncio.to_thread(_warm_up, retriever)
+    message_checker = await asyncio.to_thread(open_checker, settings, retriever)
+    await asyncio.to_thread(_warm_up, retriever, message_checker)
     salt = settings.feedback_salt.get_secret_value() if settings.feedback_salt else None
     store = await Store.open(
         settings.database_url,
@@ -155,10 +188,24 @@ async def open_services(settings: Settings, embedder: Embedder | None = None) ->
         retention_days=settings.retention_days,
     )
     engine = QuizEngine(quizzes, store)
-    conversation = Conversation(retriever.kb, searcher.search, store, config, quizzes=engine)
+    checker = AsyncChecker(message_checker)
+    checks = CheckFlow(checker.check, retriever.kb, message_checker.pattern_count)
+    conversation = Conversation(
+        retriever.kb, searcher.search, store, config, quizzes=engine, checks=checks
+    )
     if settings.bot_username:
         conversation.bot_username = settings.bot_username
-    services = Services(settings, retriever, searcher, store, conversation, embedder)
+    reader = ScreenshotReader(int(settings.ocr_max_mb * 1_000_000), settings.ocr_timeout_s)
+    services = Services(
+        settings,
+        retriever,
+        searcher,
+        store,
+        conversation,
+        embedder,
+        checker=checker,
+        reader=reader,
+    )
     await services.prune()
     return services
 
@@ -179,6 +226,7 @@ async def prune_daily(
             log.exception("retention: could not delete old rows; trying again tomorrow")
 
 
-def _warm_up(retriever: Retriever) -> None:
-    """Load the model and run one query so the first user does not wait for it."""
+def _warm_up(retriever: Retriever, checker: MessageChecker) -> None:
+    """Load the model and run one query and one check so the first user does not wait."""
     retriever.search("is this job offer real")
+    checker.check("Earn 500 a day, visit www.example.com or call +44 20 7946 0000")

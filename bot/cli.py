@@ -26,6 +26,11 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     ask.add_argument("-k", type=int, default=3, help="how many candidates to consider (>= 1)")
     ask.set_defaults(handler=_cmd_ask)
+    check = sub.add_parser("check", help="check a message you received for red flags")
+    check.add_argument("text", nargs="?", help="the message, in quotes")
+    check.add_argument("--file", type=Path, help="read the message from this file instead")
+    check.add_argument("--json", action="store_true", help="print one JSON object")
+    check.set_defaults(handler=_cmd_check)
     chat = sub.add_parser("chat", help="the bot's conversation in the terminal")
     chat.set_defaults(handler=_cmd_chat)
     run = sub.add_parser(
@@ -118,6 +123,32 @@ def ask_text(retriever: Any, result: Any, values: Mapping[str, object] | None = 
         other = retriever.kb.get(result.choices[1].entry_id)
         text += f"\n\n(Did you mean: {other.title}?)"
     return text
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    """Check one message (argument or file) and print the verdict."""
+    if (args.text is None) == (args.file is None):
+        raise ScamWiseError("give the message as TEXT or with --file F (one of the two)")
+    if args.file is not None:
+        try:
+            text = args.file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ScamWiseError(f"cannot read {args.file}: {exc}") from exc
+    else:
+        text = args.text
+    from bot.app import open_checker, open_retriever
+    from bot.checking.report import check_json
+    from bot.conversation.check_flow import check_reply
+    from bot.settings import load_settings
+
+    settings = load_settings()
+    checker = open_checker(settings, open_retriever(settings))
+    result = checker.check(text)
+    if args.json:
+        print(json.dumps(check_json(result), ensure_ascii=False))
+    else:
+        print(check_reply(result, checker.kb).plain_text())
+    return 0
 
 
 def _cmd_chat(args: argparse.Namespace) -> int:

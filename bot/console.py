@@ -12,6 +12,8 @@ from bot.conversation.core import Conversation
 from bot.conversation.replies import Button, Outcome, Reply, Who
 
 QUIT_WORDS = frozenset({"quit", "exit", "/quit", "/exit"})
+# Multi-line paste: "/check" alone on a line, then the message, then an empty line.
+PASTE_PROMPT = "Paste the message (several lines are fine), then an empty line to check it."
 CONSOLE_USER = Who(user_id=1, chat_id=1, first_name="you")
 BLANK_HINT = "Type a question or paste a message you received, pick a number, or send /help."
 NO_SUCH_CHOICE = "There is no choice {number} here: pick a number from the list{range}."
@@ -40,12 +42,18 @@ class ConsoleChat:
         self.buttons: list[Button] = []
         self.groups: list[list[Button]] = []  # the buttons of each shown message, in order
         self.last_text: list[str] = []  # the text of each shown message
+        self.pasted: list[str] | None = None  # lines of a multi-line paste being collected
 
     async def handle(self, line: str) -> list[str]:
         """Blocks of text to print in answer to one typed line."""
+        if self.pasted is not None:
+            return await self._paste_line(line)
         text = line.strip()
         if not text:
             return [BLANK_HINT]
+        if text.lower() == "/check":
+            self.pasted = []
+            return [PASTE_PROMPT]
         if text.startswith("/"):
             command, _, args = text[1:].partition(" ")
             return self._show(await self.conversation.on_command(self.who, command, args.strip()))
@@ -57,6 +65,15 @@ class ConsoleChat:
             span = f", 1 to {len(self.buttons)}" if len(self.buttons) > 1 else ", 1"
             return [NO_SUCH_CHOICE.format(number=text, range=span)]
         return self._show(await self.conversation.on_text(self.who, text))
+
+    async def _paste_line(self, line: str) -> list[str]:
+        """Collect a pasted message line by line; an empty line ends it and checks it."""
+        assert self.pasted is not None
+        if line.strip():
+            self.pasted.append(line.rstrip("\n"))
+            return []
+        message, self.pasted = "\n".join(self.pasted), None
+        return self._show(await self.conversation.on_check(self.who, message, source="paste"))
 
     async def _press(self, button: Button) -> list[str]:
         if button.url:

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=180, ge=1)
     flood_limit: int = Field(default=10, ge=1)
     flood_window_s: float = Field(default=30.0, gt=0.0)
+    # Screenshots checked with OCR: larger pictures are refused, slower reads are given up.
+    ocr_max_mb: float = Field(default=5.0, gt=0.0, le=20.0)
+    ocr_timeout_s: float = Field(default=10.0, gt=0.0, le=120.0)
     # How long each group quiz poll stays open (Telegram allows 5-600 s for open_period).
     group_quiz_seconds: int = Field(default=30, ge=5, le=600)
     admin_ids: Annotated[set[int], NoDecode] = Field(default_factory=set)

@@ -58,21 +58,22 @@ def build(kb: KnowledgeBase, out: Path, settings: Settings, quiet: bool) -> None
 
     from bot.search.embedder import make_embedder, usable_cores
     from bot.search.encoders import prepare_encoder
-    from bot.search.indexing import build_index, index_texts
+    from bot.search.indexing import build_index, check_texts, index_texts
 
     started = time.perf_counter()
     encoder = prepare_encoder(out, settings.model)
     onnx_file = encoder.path if encoder is not None else None
     embedder = make_embedder(settings.model, onnx_file, usable_cores())
     embedder.load()
-    total = len(index_texts(kb)[0])
+    total = len(index_texts(kb)[0]) + len(check_texts(kb)[0])
     with tqdm(total=total, unit="text", desc="embedding", disable=quiet) as bar:
         meta = build_index(kb, embedder, out, settings.model, progress=bar.update, encoder=encoder)
     seconds = time.perf_counter() - started
     runs_on = f"ONNX encoder {meta.encoder_file}" if meta.encoder_file else "sentence-transformers"
     print(
         f"index written to {out}: {meta.counts['entries']} entries, "
-        f"{meta.counts['vectors']} vectors of dimension {meta.dim}, "
+        f"{meta.counts['vectors']} vectors of dimension {meta.dim} "
+        f"(+{meta.counts.get('check_vectors', 0)} for the message checker), "
         f"model {meta.model} ({runs_on}), {seconds:.1f} s"
     )
 

@@ -21,7 +21,7 @@ from bot.knowledge.models import KnowledgeBase
 from bot.search.config import DEFAULT_THRESHOLDS
 from bot.search.embedder import DEFAULT_MODEL
 from bot.search.index import LOCK_FILE, META_FILE, load_index
-from bot.search.indexing import build_index, index_texts
+from bot.search.indexing import build_index, check_texts, index_texts
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
@@ -192,18 +192,23 @@ def test_full_build_writes_meta_and_one_vectors_file(built: dict[str, Any]) -> N
     names = sorted(p.name for p in out.iterdir() if p.name != LOCK_FILE)
     faiss_files = [n for n in names if n.startswith("vectors-") and n.endswith(".faiss")]
     onnx_files = [n for n in names if n.startswith("encoder-") and n.endswith(".onnx")]
-    assert len(faiss_files) == len(onnx_files) == 1
-    assert names == sorted([META_FILE, *faiss_files, *onnx_files])
+    checks_files = [n for n in names if n.startswith("checks-") and n.endswith(".faiss")]
+    assert len(faiss_files) == len(onnx_files) == len(checks_files) == 1
+    assert names == sorted([META_FILE, *faiss_files, *onnx_files, *checks_files])
     assert f"ONNX encoder {onnx_files[0]}" in built["stdout"]
 
     index, meta = load_index(out)
     assert meta.encoder_file == onnx_files[0]
     texts, payloads = index_texts(kb)
+    extra, extra_payloads = check_texts(kb)  # the message checker's vectors
     assert meta.counts == {
         "entries": len(kb.entries),
         "vectors": len(texts),
         "sources": len(kb.sources),
+        "check_vectors": len(extra),
+        "flags": len(kb.flags),
     }
+    assert meta.checks_file == checks_files[0] and meta.check_payloads == extra_payloads
     assert len(index) == len(texts) and meta.payloads == payloads
     assert meta.faiss_file == faiss_files[0]
     assert meta.model == DEFAULT_MODEL and meta.dim == 384

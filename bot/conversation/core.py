@@ -25,6 +25,7 @@ from bot.knowledge.placeholders import fill, values_from
 from bot.search.results import SearchResult, Status
 
 if TYPE_CHECKING:
+    from bot.conversation.check_flow import CheckFlow
     from bot.quizzes.engine import QuizEngine
     from bot.quizzes.models import Quiz
 
@@ -81,6 +82,7 @@ class Conversation:
         *,
         quizzes: QuizEngine | None = None,
         bot_username: str = DEFAULT_BOT_USERNAME,
+        checks: CheckFlow | None = None,
     ) -> None:
         self.kb = kb
         self.search = search
@@ -97,6 +99,7 @@ class Conversation:
         self.help = HelpFlow(
             lambda: self.kb, RegionMemory(store), lambda: self.bot_username, self.values
         )
+        self.checks = checks  # the message checker (bot.conversation.check_flow), if wired
 
     def replace_knowledge(
         self, kb: KnowledgeBase, search: SearchFn, quizzes: dict[str, Quiz] | None = None
@@ -120,7 +123,12 @@ class Conversation:
     # --- text -------------------------------------------------------------------------------
 
     async def on_text(self, who: Who, text: str) -> list[Reply]:
-        """Answer a free-text question from the knowledge base, or decline kindly."""
+        """Answer a free-text question from the knowledge base, or decline kindly.
+
+        In private chat a text that reads like a pasted message is checked instead.
+        """
+        if self.checks is not None and self.checks.wants_check(who, text):
+            return await self.checks.reply(who, text, source="paste")
         self.help.memory.heard(who.user_id, text)
         result = await self.search(text, 3)
         await self._record(result)
@@ -135,6 +143,14 @@ class Conversation:
             return [views.did_you_mean_reply(choices)]
         assert result.best is not None
         return [self.help.answer(result.best.entry_id, who)]
+
+    async def on_check(
+        self, who: Who, text: str, *, source: str, read_from_image: bool = False
+    ) -> list[Reply]:
+        """Check a message (forwarded, replied to with /check, or read from a screenshot)."""
+        if self.checks is None:
+            return [views.text_reply(texts.UNSUPPORTED)]
+        return await self.checks.reply(who, text, source=source, read_from_image=read_from_image)
 
     async def on_unsupported(self, who: Who) -> list[Reply]:
         """Stickers, photos without caption, voice and so on: explain that we read text."""
@@ -158,6 +174,7 @@ class Conversation:
             "privacy": self._privacy,
             "forgetme": self._forget_ask,
             "region": self._region,
+            "check": self._check,
         }.get(command.lower(), self._help)
         return await handler(who, args)
 
@@ -195,6 +212,9 @@ class Conversation:
 
     async def _privacy(self, who: Who, args: str) -> list[Reply]:
         return [self.help.answer(PRIVACY_ENTRY, who, feedback=False)]
+
+    async def _check(self, who: Who, args: str) -> list[Reply]:
+        return await self.on_check(who, args, source="command")
 
     async def _forget_ask(self, who: Who, args: str) -> list[Reply]:
         return [views.forget_confirm_reply()]
@@ -294,7 +314,14 @@ class Conversation:
         return self.inline_flood.check(who.user_id) is Verdict.ALLOW
 
     async def inline(self, query: str) -> list[Article]:
-        """The top three entries for an inline query (none when nothing fits)."""
+        """The top three entries for an inline query (none when nothing fits).
+
+        `check <message>` gives the message checker's verdict as one article instead.
+        """
+        head, _, rest = query.strip().partition(" ")
+        if head.lower() == "check" and self.checks is not None:
+            article = await self.checks.article(rest)
+            return [article] if article is not None else []
         result = await self.search(query, 3)
         if result.status in (Status.EMPTY, Status.DECLINED):
             return []

@@ -23,6 +23,7 @@ WELCOME = (
 )
 HELP_TITLE = "How to use ScamWise"
 HELP_LINES: tuple[tuple[str, str], ...] = (
+    ("/check", "<message>: check a message you received for red flags"),
     ("/topics", "browse everything I know, topic by topic"),
     ("/tips", "a random red flag to remember"),
     ("/report", "what to do now and who to call, by region"),

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import KnowledgeError, Problem
-from bot.knowledge.models import KnowledgeBase
+from bot.knowledge.flags import FLAGS_FILE, validate_flags
+from bot.knowledge.models import Flag, KnowledgeBase
 from bot.knowledge.regions import REGIONS_FILE, check_hotline_lines, load_regions
 from bot.knowledge.validate import (
     EntryDraft,
@@ -82,11 +83,23 @@ def load_knowledge(directory: Path) -> KnowledgeBase:
     regions = load_regions(directory, regions_file, problems)
     if regions is not None:
         check_hotline_lines(regions, [(d.entry, d.checker) for d in drafts], problems)
+    flags = _load_flags(directory, root, {d.entry.id for d in drafts}, problems)
     if problems:
         raise KnowledgeError(sorted(problems, key=_sort_key))
     valid_sources = sources.sources if sources is not None else {}
     entries = tuple(d.entry for d in drafts)
-    return KnowledgeBase(entries=entries, sources=valid_sources, regions=regions)
+    return KnowledgeBase(entries=entries, sources=valid_sources, regions=regions, flags=flags)
+
+
+def _load_flags(
+    directory: Path, root: Path, entry_ids: set[str], problems: list[Problem]
+) -> tuple[Flag, ...]:
+    """The red-flag catalogue (flags.yaml), validated; a folder without one has no flags."""
+    path = directory / FLAGS_FILE
+    if not path.exists():
+        return ()
+    doc = read_yaml(path, display_path(path, root), problems)
+    return () if doc is None else validate_flags(doc, entry_ids, problems)
 
 
 def _without_location(item: Any) -> dict[str, Any]:
@@ -96,10 +109,12 @@ def _without_location(item: Any) -> dict[str, Any]:
 
 
 def content_hash(kb: KnowledgeBase) -> str:
-    """SHA-256 hex of the entries (in order) and sources (by id), ignoring file and line."""
-    canonical = {
+    """SHA-256 hex of the entries (in order), sources (by id) and flags, ignoring file and line."""
+    canonical: dict[str, Any] = {
         "entries": [_without_location(e) for e in kb.entries],
         "sources": [_without_location(kb.sources[k]) for k in sorted(kb.sources)],
     }
+    if kb.flags:  # the checker's flag vectors are part of the index too
+        canonical["flags"] = [_without_location(f) for f in kb.flags]
     text = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

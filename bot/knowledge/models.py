@@ -83,13 +83,33 @@ class Entry:
     line: int = 0
 
 
+FLAG_LANGS: tuple[str, ...] = ("en", "zh-Hans", "zh-Hant")
+SEVERITIES: tuple[str, ...] = ("high", "medium", "low")
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A red flag the message checker looks for (knowledge/flags.yaml)."""
+
+    id: str
+    name: str
+    why: str  # one plain sentence on why it matters
+    severity: str  # high | medium | low
+    entries: tuple[str, ...]  # the entries it points to, most relevant first
+    patterns: tuple[tuple[str, tuple[str, ...]], ...]  # (language, regular expressions)
+    examples: tuple[str, ...]  # phrasings a scammer might use (embedded for paraphrases)
+    file: str = ""
+    line: int = 0
+
+
 @dataclass(frozen=True)
 class KnowledgeBase:
-    """All entries and sources, validated, in file order (and regions.yaml when present)."""
+    """All entries, sources and red flags, validated, in file order (regions.yaml if present)."""
 
     entries: tuple[Entry, ...]
     sources: dict[str, Source] = field(default_factory=dict)
     regions: RegionBook | None = None
+    flags: tuple[Flag, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_id", {e.id: e for e in self.entries})

@@ -1,10 +1,12 @@
 """A small FAISS vector index with JSON metadata, saved atomically.
 
 The index takes vectors and payloads (the entry id of each vector), never a model. On disk a
-build is two files: `vectors-<stamp>.faiss` (written with `faiss.write_index`) and `meta.json`,
-which names that file, and the ONNX encoder file the vectors were made with, if any
-(`bot.search.encoders`). `meta.json` is replaced last with `os.replace`, so it is the commit
-point: an interrupted build leaves the previous meta and its vectors in place and usable.
+build is `vectors-<stamp>.faiss` (written with `faiss.write_index`) and `meta.json`,
+which names that file, the message checker's vectors (`checks-<stamp>.faiss`: entries'
+`examples:` and red-flag phrasings, with their own payloads) and the ONNX encoder file the
+vectors were made with, if any (`bot.search.encoders`). `meta.json` is replaced last with
+`os.replace`, so it is the commit point: an interrupted build leaves the previous meta and its
+vectors in place and usable.
 
 Builds into one folder take turns on an exclusive lock (`build_lock`, the file `.build.lock`):
 a second build started meanwhile (two `make run`, a Compose `index` run beside the bot) waits
@@ -36,7 +38,7 @@ from bot.errors import IndexCorruptError, IndexMissingError, IndexStaleError, Sc
 META_FILE = "meta.json"
 LOCK_FILE = ".build.lock"
 BUILD_LOCK_TIMEOUT_S = 1800.0  # a build of 10,000 entries takes about 3 minutes
-FORMAT_VERSION = 2  # 2: the ONNX encoder file is part of the index
+FORMAT_VERSION = 3  # 2: the ONNX encoder file is part of the index; 3: the checker's vectors
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,9 @@ class IndexMeta:
     encoder_file: str = ""  # ONNX encoder in the same folder; "" when sentence-transformers runs
     encoder_sha256: str = ""
     encoder_source: str = ""  # fingerprint of the model files it was exported from
+    checks_file: str = ""  # the message checker's vectors; "" when there are none
+    checks_sha256: str = ""
+    check_payloads: list[str] = field(default_factory=list)  # "entry:<id>" or "flag:<id>"
 
 
 class VectorIndex:
@@ -98,6 +103,10 @@ class VectorIndex:
     def __len__(self) -> int:
         return int(self._faiss.ntotal)
 
+    def vectors(self) -> np.ndarray:
+        """All stored vectors as one (len, dim) array, in payload order."""
+        return np.asarray(self._faiss.reconstruct_n(0, len(self)), dtype=np.float32)
+
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Return (scores, rows) of shape (n_queries, k'), best first; k' = min(k, len)."""
         queries = np.ascontiguousarray(np.asarray(queries, dtype=np.float32))
@@ -115,13 +124,17 @@ class VectorIndex:
         content_hash: str,
         counts: dict[str, int],
         encoder: EncoderRecord | None = None,
+        checks: VectorIndex | None = None,
     ) -> IndexMeta:
         """Write the index atomically into `directory` and return its metadata.
 
-        `encoder` names an encoder file already in `directory` that made these vectors.
+        `encoder` names an encoder file already in `directory` that made these vectors;
+        `checks` are the message checker's vectors, written beside them.
         """
         with build_lock(directory):
-            return self._save(directory, model, content_hash, counts, encoder or EncoderRecord())
+            return self._save(
+                directory, model, content_hash, counts, encoder or EncoderRecord(), checks
+            )
 
     def _save(
         self,
@@ -130,6 +143,7 @@ class VectorIndex:
         content_hash: str,
         counts: dict[str, int],
         encoder: EncoderRecord,
+        checks: VectorIndex | None,
     ) -> IndexMeta:
         """`save` under the build lock."""
         if encoder.file and not (directory / encoder.file).is_file():
@@ -139,10 +153,10 @@ class VectorIndex:
         directory.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         faiss_name = f"vectors-{stamp}.faiss"
-        tmp_faiss = directory / f".{faiss_name}.tmp"
-        faiss.write_index(self._faiss, str(tmp_faiss))
-        _fsync(tmp_faiss)
-        os.replace(tmp_faiss, directory / faiss_name)
+        self._write(directory, faiss_name)
+        checks_name = f"checks-{stamp}.faiss" if checks is not None else ""
+        if checks is not None:
+            checks._write(directory, checks_name)
         meta = IndexMeta(
             model=model,
             dim=self.dim,
@@ -155,10 +169,20 @@ class VectorIndex:
             encoder_file=encoder.file,
             encoder_sha256=sha256_file(directory / encoder.file) if encoder.file else "",
             encoder_source=encoder.source,
+            checks_file=checks_name,
+            checks_sha256=sha256_file(directory / checks_name) if checks_name else "",
+            check_payloads=checks.payloads if checks is not None else [],
         )
         _write_json_atomic(directory / META_FILE, asdict(meta))
-        _remove_stale_files(directory, keep={faiss_name, encoder.file})
+        _remove_stale_files(directory, keep={faiss_name, encoder.file, checks_name})
         return meta
+
+    def _write(self, directory: Path, name: str) -> None:
+        """Write the FAISS file under a temporary name, fsync it, then rename it."""
+        tmp = directory / f".{name}.tmp"
+        faiss.write_index(self._faiss, str(tmp))
+        _fsync(tmp)
+        os.replace(tmp, directory / name)
 
 
 class IndexBusyError(ScamWiseError):
@@ -232,6 +256,9 @@ _FIELD_TYPES: dict[str, type] = {
     "encoder_file": str,
     "encoder_sha256": str,
     "encoder_source": str,
+    "checks_file": str,
+    "checks_sha256": str,
+    "check_payloads": list,
 }
 
 
@@ -242,8 +269,10 @@ def _wrongly_typed(meta: IndexMeta) -> list[str]:
         for name, kind in _FIELD_TYPES.items()
         if not isinstance(getattr(meta, name), kind) or isinstance(getattr(meta, name), bool)
     ]
-    if "payloads" not in wrong and not all(isinstance(p, str) for p in meta.payloads):
-        wrong.append("payloads")
+    for name in ("payloads", "check_payloads"):
+        values = getattr(meta, name)
+        if name not in wrong and not all(isinstance(p, str) for p in values):
+            wrong.append(name)
     return wrong
 
 
@@ -253,6 +282,8 @@ def load_index(directory: Path) -> tuple[VectorIndex, IndexMeta]:
     path = _checked_file(directory, meta.faiss_file, meta.faiss_sha256)
     if meta.encoder_file:
         _checked_file(directory, meta.encoder_file, meta.encoder_sha256)
+    if meta.checks_file:
+        _checked_file(directory, meta.checks_file, meta.checks_sha256)
     try:
         index = faiss.read_index(str(path))
     except RuntimeError as exc:
@@ -263,6 +294,23 @@ def load_index(directory: Path) -> tuple[VectorIndex, IndexMeta]:
             f"describes {len(meta.payloads)} of dimension {meta.dim}: rebuild the index"
         )
     return VectorIndex._from_faiss(index, list(meta.payloads)), meta
+
+
+def load_checks(directory: Path, meta: IndexMeta) -> VectorIndex | None:
+    """The message checker's vectors named by meta.json, checked; None when it names none."""
+    if not meta.checks_file:
+        return None
+    path = _checked_file(directory, meta.checks_file, meta.checks_sha256)
+    try:
+        index = faiss.read_index(str(path))
+    except RuntimeError as exc:
+        raise IndexCorruptError(f"cannot read {path}: {exc}") from exc
+    if index.ntotal != len(meta.check_payloads) or index.d != meta.dim:
+        raise IndexCorruptError(
+            f"{path} holds {index.ntotal} vectors of dimension {index.d} but {META_FILE} "
+            f"describes {len(meta.check_payloads)} of dimension {meta.dim}: rebuild the index"
+        )
+    return VectorIndex._from_faiss(index, list(meta.check_payloads))
 
 
 def _checked_file(directory: Path, name: str, sha256: str) -> Path:
@@ -342,10 +390,10 @@ def _remove_stale_files(directory: Path, keep: set[str]) -> None:
     """
     try:
         live = read_meta(directory)
-        keep = keep | {live.faiss_file, live.encoder_file}
+        keep = keep | {live.faiss_file, live.checks_file, live.encoder_file}
     except ScamWiseError:
         pass
-    for pattern in ("vectors-*.faiss", "encoder-*.onnx"):
+    for pattern in ("vectors-*.faiss", "checks-*.faiss", "encoder-*.onnx"):
         for path in directory.glob(pattern):
             if path.name not in keep:
                 path.unlink(missing_ok=True)

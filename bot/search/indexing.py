@@ -38,6 +38,26 @@ def index_texts(kb: KnowledgeBase) -> tuple[list[str], list[str]]:
     return [text for text, _, _ in rows], [entry_id for _, entry_id, _ in rows]
 
 
+ENTRY_PREFIX = "entry:"
+FLAG_PREFIX = "flag:"
+
+
+def check_texts(kb: KnowledgeBase) -> tuple[list[str], list[str]]:
+    """The message checker's texts: entries' `examples:` ("entry:<id>") and each red flag's
+    name and example phrasings ("flag:<id>")."""
+    texts: list[str] = []
+    payloads: list[str] = []
+    for entry in kb.entries:
+        for text in entry.examples:
+            texts.append(text)
+            payloads.append(ENTRY_PREFIX + entry.id)
+    for flag in kb.flags:
+        for text in (flag.name, *flag.examples):
+            texts.append(text)
+            payloads.append(FLAG_PREFIX + flag.id)
+    return texts, payloads
+
+
 def _batches(texts: list[str], size: int) -> Iterator[list[str]]:
     for start in range(0, len(texts), size):
         yield texts[start : start + size]
@@ -71,12 +91,21 @@ def build_index(
     """
     texts, payloads = index_texts(kb)
     vectors = embed_all(embedder, texts, progress)
+    extra, extra_payloads = check_texts(kb)
+    checks = VectorIndex(embed_all(embedder, extra, progress), extra_payloads) if extra else None
     counts = {"entries": len(kb.entries), "vectors": len(texts), "sources": len(kb.sources)}
+    if extra:
+        counts.update(check_vectors=len(extra), flags=len(kb.flags))
     with build_lock(out):  # one build at a time writes into (and cleans up) `out`
         record = EncoderRecord()
         if encoder is not None:
             placed = place_encoder(encoder, out)
             record = EncoderRecord(placed.path.name, placed.source)
         return VectorIndex(vectors, payloads).save(
-            out, model=model_name, content_hash=content_hash(kb), counts=counts, encoder=record
+            out,
+            model=model_name,
+            content_hash=content_hash(kb),
+            counts=counts,
+            encoder=record,
+            checks=checks,
         )

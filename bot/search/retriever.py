@@ -67,6 +67,10 @@ class Retriever:
             results.append(self._decide(query, hits))
         return results
 
+    def rank(self, query: str, vector: np.ndarray | None) -> list[Hit]:
+        """Every entry ranked for a cleaned query whose vector the caller already has."""
+        return self._rank(query, vector)
+
     def _embed(self, queries: list[str]) -> np.ndarray | None:
         if self.config.mode == "bm25" or not queries:
             return None

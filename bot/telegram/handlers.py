@@ -294,7 +294,10 @@ async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
 
 def add_handlers(application: Application) -> None:
     """Register every handler on this application (each application gets its own)."""
+    from bot.telegram.check_handlers import add_check_handlers  # it imports this module
+
     application.add_handler(CommandHandler("start", start, filters=NEW_MESSAGE))
+    add_check_handlers(application)
     application.add_handler(CommandHandler(CORE_COMMANDS, command, filters=NEW_MESSAGE))
     application.add_handler(CommandHandler("reload", reload, filters=NEW_MESSAGE))
     application.add_handler(MessageHandler(NEW_MESSAGE & filters.COMMAND, other_command))

@@ -49,6 +49,11 @@ class OfflineRequest(BaseRequest):
         self._next_message_id = 1000
         self._next_poll_id = 5_300_000_000_000_000_000  # Telegram poll ids are numeric strings
         self._waiters: dict[int, deque[asyncio.Future[Call]]] = {}
+        self.files: dict[str, bytes] = {}  # file_id -> bytes served by getFile and download
+
+    def add_file(self, file_id: str, data: bytes) -> None:
+        """Serve `data` as the file `file_id` (a photo a user sent, for example)."""
+        self.files[file_id] = data
 
     def wait_for(self, chat_id: int) -> asyncio.Future[Call]:
         """A future resolved by the next sendMessage/sendPhoto to `chat_id`."""
@@ -102,6 +107,12 @@ class OfflineRequest(BaseRequest):
         connect_timeout: Any = BaseRequest.DEFAULT_NONE,
         pool_timeout: Any = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
+        if "/file/bot" in url:  # a file download (File.download_*): the bytes themselves
+            file_id = url.rsplit("/", 1)[-1]
+            self.calls.append(Call("downloadFile", {"file_id": file_id}))
+            if file_id not in self.files:
+                return 404, b'{"ok": false, "error_code": 404, "description": "Not Found"}'
+            return 200, self.files[file_id]
         api_method = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
         call = Call(api_method, params, _files(request_data))
@@ -149,6 +160,11 @@ class OfflineRequest(BaseRequest):
             return self._message(params, photo=sizes, caption=params.get("caption"))
         if method == "sendPoll":
             return self._message(params, poll=self._poll(params))
+        if method == "getFile":
+            file_id = str(params.get("file_id", ""))
+            data = self.files.get(file_id, b"")
+            return {"file_id": file_id, "file_unique_id": f"u-{file_id}",
+                    "file_size": len(data), "file_path": f"photos/{file_id}"}  # fmt: skip
         if method == "getWebhookInfo":
             return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
         return True  # answerCallbackQuery, answerInlineQuery, setWebhook, setMyCommands, ...

@@ -1,0 +1,1 @@
+"""The message checker: paste, forward or screenshot a message and get its red flags."""

@@ -1,0 +1,269 @@
+"""The message checker: red flags (patterns and embedder), links, numbers and wallets, and the
+scam types a message resembles. Plain Python, no Telegram; one model call per batch of checks."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.checking.context import EXEMPT, protected, protective_spans
+from bot.checking.linkdata import LinkData
+from bot.checking.links import find_emails, find_links
+from bot.checking.patterns import PatternMatcher
+from bot.checking.phones import Hotline, find_phones, hotlines
+from bot.checking.result import (
+    CheckResult,
+    FlagHit,
+    LinkInfo,
+    PhoneInfo,
+    Span,
+    TypeMatch,
+    Verdict,
+    WalletInfo,
+)
+from bot.checking.semantic import ExampleVectors, SemanticHits, pieces
+from bot.checking.wallets import find_wallets
+from bot.knowledge.models import NON_SCAM_TOPICS, Flag, KnowledgeBase
+from bot.search.embedder import Embedder
+from bot.search.index import VectorIndex
+from bot.search.query import clean_query
+from bot.search.retriever import Retriever
+
+MAX_CHECK_CHARS = 4000  # longer messages are cut: scams say what they want early
+SEVERITY_WEIGHT = {"high": 2.0, "medium": 1.0, "low": 0.5}
+UNCHECKED = (
+    "I did not open any link or call any number, and I cannot see who really sent this.",
+    "Before you trust it, contact the company or person through a number, site or app you "
+    "find yourself, not one given in the message.",
+)
+JOB_FLAGS = frozenset(
+    {"easy-money-job", "unsolicited-recruiter", "job-abroad-travel", "upfront-fee"}
+)
+_JOB_WORDS = re.compile(
+    r"(?i)\b(job|work|salary|hiring|recruit\w*|position|vacanc\w+)\b|招聘|工作|兼职|兼職|高薪"
+)
+FOREIGN_JOB_REGIONS = frozenset({"KH", "MM"})  # +855 Cambodia, +95 Myanmar
+
+
+@dataclass(frozen=True)
+class CheckConfig:
+    """Tunables of the checker (chosen on the dev set, see README)."""
+
+    use_patterns: bool = True
+    use_embedding: bool = True
+    flag_similarity: float = 0.62  # a piece this close to a flag's phrasing raises the flag
+    warning_risk: float = 1.0  # summed flag weights for "some warning signs"
+    scam_risk: float = 3.0  # ... and for "looks like a scam"
+    example_warning: float = 0.85  # this close to a scam example is at least a warning
+    protective_factor: float = 0.4  # risk is scaled by this when protective wording is present
+    example_weight: float = 0.5
+    retriever_weight: float = 0.3
+    flag_vote_weight: float = 0.2
+    matches: int = 3
+    # The message's own vector: encoded (a long sequence, the slowest part of a check) or the
+    # normalised mean of its sentences' vectors, which are encoded anyway.
+    encode_whole: bool = False
+
+
+def clean_message(text: str) -> str:
+    """The text to check: control characters become spaces (newlines kept), cut to a limit."""
+    chars = (
+        ch if ch in "\n\t" or unicodedata.category(ch) not in {"Cc", "Cf", "Cs", "Co"} else " "
+        for ch in str(text or "")
+    )
+    return "".join(chars)[:MAX_CHECK_CHARS].strip()
+
+
+class MessageChecker:
+    """Checks pasted or forwarded messages. Thread-safe for reads."""
+
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        retriever: Retriever | None,
+        embedder: Embedder | None,
+        checks: VectorIndex | None,
+        links: LinkData,
+        config: CheckConfig | None = None,
+    ) -> None:
+        self.kb = kb
+        self.retriever = retriever
+        self.embedder = embedder
+        self.links = links
+        self.config = config or CheckConfig()
+        self.flags: dict[str, Flag] = {f.id: f for f in kb.flags}
+        self.patterns = PatternMatcher(kb.flags)
+        self.vectors = ExampleVectors(checks)
+        self.hotlines: dict[str, Hotline] = hotlines(kb)
+        self._scam_ids = [e.id for e in kb.entries if e.topic not in NON_SCAM_TOPICS]
+
+    def pattern_count(self, text: str) -> int:
+        """How many red flags the patterns alone find (cheap: no model), for `detect`."""
+        return len(self.patterns.find(clean_message(text)))
+
+    def check(self, text: str) -> CheckResult:
+        """Check one message."""
+        return self.check_many([text])[0]
+
+    def check_many(self, texts: Sequence[str]) -> list[CheckResult]:
+        """Check several messages with one call to the embedder."""
+        cleaned = [clean_message(t) for t in texts]
+        queries = [clean_query(t) or "" for t in cleaned]
+        splits = [pieces(t) for t in cleaned]
+        vectors = self._embed(queries, splits)
+        results = []
+        for i, (text, query, spans) in enumerate(zip(cleaned, queries, splits, strict=True)):
+            whole, parts = vectors[i] if vectors is not None else (None, None)
+            results.append(self._check(text, query, spans, whole, parts))
+        return results
+
+    def _own_vector(self, query: str, spans: list[Span]) -> bool:
+        """Whether the message's vector is encoded rather than averaged from its pieces."""
+        return self.config.encode_whole or not spans
+
+    def _embed(
+        self, queries: list[str], splits: list[list[Span]]
+    ) -> list[tuple[np.ndarray, np.ndarray]] | None:
+        """(message vector, piece vectors) per message, from one call to the embedder."""
+        if self.embedder is None or not self.config.use_embedding:
+            return None
+        batch: list[str] = []
+        for query, spans in zip(queries, splits, strict=True):
+            if self._own_vector(query, spans):
+                batch.append(query or " ")
+            batch.extend(s.text for s in spans)
+        vectors = self.embedder.embed(batch)
+        out = []
+        row = 0
+        for query, spans in zip(queries, splits, strict=True):
+            whole = vectors[row] if self._own_vector(query, spans) else None
+            row += whole is not None
+            parts = vectors[row : row + len(spans)]
+            row += len(spans)
+            if whole is None:
+                mean = parts.sum(axis=0)
+                whole = mean / max(float(np.linalg.norm(mean)), 1e-9)
+            out.append((whole, parts))
+        return out
+
+    def _check(
+        self,
+        text: str,
+        query: str,
+        spans: list[Span],
+        whole: np.ndarray | None,
+        parts: np.ndarray | None,
+    ) -> CheckResult:
+        links = tuple(find_links(text, self.links))
+        emails = tuple(find_emails(text, self.links))
+        phones = tuple(find_phones(text, self.hotlines))
+        wallets = tuple(find_wallets(text))
+        semantic = (
+            self.vectors.score(whole, parts, spans)
+            if whole is not None and parts is not None and query
+            else SemanticHits({}, {})
+        )
+        flags = self._flags(text, semantic, links, phones, wallets)
+        matches = self._matches(query, whole, semantic, flags) if query else ()
+        verdict = self._verdict(flags, matches, semantic, bool(protective_spans(text)))
+        return CheckResult(verdict, flags, matches, links, phones, emails, wallets, text,
+                           UNCHECKED)  # fmt: skip
+
+    def _hit(self, flag_id: str, spans: Sequence[Span], by: str, score: float = 1.0) -> FlagHit:
+        flag = self.flags[flag_id]
+        return FlagHit(flag.id, flag.name, flag.why, flag.severity, tuple(spans), by, score)
+
+    def _flags(
+        self,
+        text: str,
+        semantic: SemanticHits,
+        links: tuple[LinkInfo, ...],
+        phones: tuple[PhoneInfo, ...],
+        wallets: tuple[WalletInfo, ...],
+    ) -> tuple[FlagHit, ...]:
+        hits: dict[str, FlagHit] = {}
+        cues = protective_spans(text)
+
+        def counts(flag_id: str, span: Span) -> bool:
+            return flag_id in EXEMPT or not protected(text, span, cues)
+
+        if self.config.use_patterns:
+            for flag_id, spans in self.patterns.find(text).items():
+                kept = [span for span in spans if counts(flag_id, span)]
+                if kept:
+                    hits[flag_id] = self._hit(flag_id, kept, "pattern")
+        for flag_id, (score, span) in semantic.flags.items():
+            close = score >= self.config.flag_similarity
+            if flag_id not in hits and close and counts(flag_id, span):
+                hits[flag_id] = self._hit(flag_id, [span], "embedding", round(score, 3))
+        risky = [link.span for link in links if link.risky]
+        if risky and "suspicious-link" in self.flags:
+            hits["suspicious-link"] = self._hit("suspicious-link", risky, "link")
+        if wallets and "crypto-payment" in self.flags and "crypto-payment" not in hits:
+            hits["crypto-payment"] = self._hit(
+                "crypto-payment", [w.span for w in wallets], "wallet"
+            )
+        foreign = [p.span for p in phones if p.region in FOREIGN_JOB_REGIONS]
+        job = bool(JOB_FLAGS & hits.keys()) or bool(_JOB_WORDS.search(text))
+        if foreign and job and "foreign-number" in self.flags:
+            hits["foreign-number"] = self._hit("foreign-number", foreign, "phone")
+        elif "foreign-number" in hits and not job:
+            del hits["foreign-number"]
+        order = {flag_id: i for i, flag_id in enumerate(self.flags)}
+        return tuple(sorted(hits.values(), key=lambda h: (h.spans[0].start, order[h.id])))
+
+    def _matches(
+        self,
+        query: str,
+        whole: np.ndarray | None,
+        semantic: SemanticHits,
+        flags: tuple[FlagHit, ...],
+    ) -> tuple[TypeMatch, ...]:
+        config = self.config
+        fused: dict[str, float] = {}
+        if self.retriever is not None:
+            fused = {h.entry_id: h.score for h in self.retriever.rank(query, whole)}
+        votes: dict[str, float] = {}
+        for hit in flags:
+            weight = SEVERITY_WEIGHT.get(hit.severity, 1.0)
+            for rank, entry_id in enumerate(self.flags[hit.id].entries):
+                votes[entry_id] = votes.get(entry_id, 0.0) + weight / (rank + 1)
+        top_vote = max(votes.values(), default=0.0) or 1.0
+        scored = []
+        for entry_id in self._scam_ids:
+            score = (
+                config.example_weight * max(semantic.entries.get(entry_id, 0.0), 0.0)
+                + config.retriever_weight * fused.get(entry_id, 0.0)
+                + config.flag_vote_weight * votes.get(entry_id, 0.0) / top_vote
+            )
+            scored.append((score, entry_id))
+        scored.sort(key=lambda pair: -pair[0])
+        matches = []
+        for score, entry_id in scored[: config.matches]:
+            entry = self.kb.get(entry_id)
+            assert entry is not None
+            matches.append(TypeMatch(entry_id, entry.title, round(score, 4), entry.what_to_do))
+        return tuple(matches)
+
+    def _verdict(
+        self,
+        flags: tuple[FlagHit, ...],
+        matches: tuple[TypeMatch, ...],
+        semantic: SemanticHits,
+        protective: bool,
+    ) -> Verdict:
+        risk = sum(SEVERITY_WEIGHT.get(hit.severity, 1.0) for hit in flags)
+        if protective:
+            risk *= self.config.protective_factor
+        if risk >= self.config.scam_risk:
+            return Verdict.SCAM
+        close = max(semantic.entries.values(), default=0.0)
+        if risk >= self.config.warning_risk or (
+            close >= self.config.example_warning and not protective
+        ):
+            return Verdict.WARNING
+        return Verdict.NONE

@@ -1,0 +1,43 @@
+"""Protective wording: a bank's "we will never ask for your PIN", an anti-fraud notice, or a
+friend telling you about a scam they got. Red flags found in such a sentence are not counted,
+and a message with such wording needs more to be called a scam.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.checking.result import Span
+
+PROTECTIVE = re.compile(
+    r"(?i)(\b(will never|would never|never ask|never call|do not share|don't share|never share|"
+    r"not share|beware|scam alert|fraud alert|be careful|is a scam|are scams|was a scam|"
+    r"scam (text|call|message|e-?mail)s?|fraudsters|scammers|no action (is )?(needed|required)|"
+    r"if this was you|if you did not|if you didn't|wasn't you|was not you|not you\?|"
+    r"nothing to pay|no payment (is )?needed|"
+    r"lol|lmao|haha)\b"
+    r"|不会(以任何理由|通过|要求|向您)|不會(以任何理由|通過|要求|向您)|切勿|请勿|請勿|谨防|謹防|"
+    r"提醒您|温馨提示|溫馨提示|无需任何操作|無需任何操作|都是诈骗|都是詐騙|是诈骗|是詐騙|"
+    r"诈骗短信|詐騙短信|诈骗电话|詐騙電話|反诈|反詐|别点|別點|骗子|騙子|差点被|差點被|"
+    r"哈哈|笑死|防骗|防騙)"
+)
+EXEMPT = frozenset({"secrecy"})  # "don't tell anyone" is itself the flag, not a protection
+
+
+def protective_spans(text: str) -> list[Span]:
+    """Every protective phrase in the text."""
+    return [Span(m.start(), m.end(), m.group(0)) for m in PROTECTIVE.finditer(text)]
+
+
+def sentence_bounds(text: str, at: int) -> tuple[int, int]:
+    """The start and end of the sentence (or line) around position `at`."""
+    stops = ".!?。！？\n"
+    start = max(text.rfind(ch, 0, at) for ch in stops) + 1
+    ends = [i for i in (text.find(ch, at) for ch in stops) if i != -1]
+    return start, min(ends) + 1 if ends else len(text)
+
+
+def protected(text: str, span: Span, cues: list[Span]) -> bool:
+    """Whether a flag's span shares its sentence with protective wording."""
+    start, end = sentence_bounds(text, span.start)
+    return any(start <= cue.start < end for cue in cues)

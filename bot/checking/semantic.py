@@ -1,0 +1,102 @@
+"""The embedder's side of a check: a message cut into pieces, compared with the red flags'
+phrasings and the entries' `examples:` (vectors built into the index at build time)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.checking.result import Span
+from bot.search.index import VectorIndex
+from bot.search.indexing import ENTRY_PREFIX, FLAG_PREFIX
+
+MAX_PIECES = 8  # sentences embedded per message (the longest ones when there are more)
+MIN_PIECE_CHARS = 12
+_SENTENCE = re.compile(r"[^\n.!?。！？；;]+[.!?。！？；;]*")
+
+
+def pieces(text: str) -> list[Span]:
+    """The sentences of a message (short ones merged into the next), at most MAX_PIECES."""
+    spans: list[Span] = []
+    start: int | None = None
+    for match in _SENTENCE.finditer(text):
+        if not match.group(0).strip():
+            continue
+        begin = match.start() if start is None else start
+        if len(text[begin : match.end()].strip()) < MIN_PIECE_CHARS:
+            start = begin
+            continue
+        spans.append(_trimmed(text, begin, match.end()))
+        start = None
+    if start is not None:
+        tail = _trimmed(text, start, len(text))
+        if spans and len(tail.text) < MIN_PIECE_CHARS:
+            last = spans.pop()
+            spans.append(_trimmed(text, last.start, len(text)))
+        elif tail.text:
+            spans.append(tail)
+    if len(spans) > MAX_PIECES:
+        keep = sorted(
+            sorted(spans, key=lambda s: -len(s.text))[:MAX_PIECES], key=lambda s: s.start
+        )
+        spans = keep
+    return spans
+
+
+def _trimmed(text: str, start: int, end: int) -> Span:
+    chunk = text[start:end]
+    lead = len(chunk) - len(chunk.lstrip())
+    body = chunk.strip()
+    return Span(start + lead, start + lead + len(body), body)
+
+
+@dataclass(frozen=True)
+class SemanticHits:
+    """Per flag: (best similarity, best piece); per entry: best similarity to its examples."""
+
+    flags: dict[str, tuple[float, Span]]
+    entries: dict[str, float]
+
+
+class ExampleVectors:
+    """The checker's vectors from the index, split into flag rows and entry-example rows."""
+
+    def __init__(self, checks: VectorIndex | None) -> None:
+        vectors = checks.vectors() if checks is not None and len(checks) else np.zeros((0, 1))
+        payloads = checks.payloads if checks is not None else []
+        self._flag_rows, self._flag_ids = _rows(vectors, payloads, FLAG_PREFIX)
+        self._entry_rows, self._entry_ids = _rows(vectors, payloads, ENTRY_PREFIX)
+
+    @property
+    def has_examples(self) -> bool:
+        """Whether the index holds entries' examples (it does once they are written)."""
+        return len(self._entry_ids) > 0
+
+    def score(self, whole: np.ndarray, parts: np.ndarray, spans: list[Span]) -> SemanticHits:
+        """Similarities of the message (`whole`) and its pieces (`parts`) to flags and types."""
+        flags: dict[str, tuple[float, Span]] = {}
+        if len(self._flag_ids) and len(spans):
+            sims = parts @ self._flag_rows.T  # (pieces, flag rows)
+            best_piece = sims.argmax(axis=0)
+            best = sims.max(axis=0)
+            for row, flag_id in enumerate(self._flag_ids):
+                value = float(best[row])
+                if flag_id not in flags or value > flags[flag_id][0]:
+                    flags[flag_id] = (value, spans[int(best_piece[row])])
+        entries: dict[str, float] = {}
+        if len(self._entry_ids):
+            sims_whole = self._entry_rows @ whole
+            sims_parts = (parts @ self._entry_rows.T).max(axis=0) if len(spans) else sims_whole
+            combined = np.maximum(sims_whole, sims_parts * 0.9)
+            for row, entry_id in enumerate(self._entry_ids):
+                entries[entry_id] = max(entries.get(entry_id, -1.0), float(combined[row]))
+        return SemanticHits(flags, entries)
+
+
+def _rows(vectors: np.ndarray, payloads: list[str], prefix: str) -> tuple[np.ndarray, list[str]]:
+    picked = [i for i, p in enumerate(payloads) if p.startswith(prefix)]
+    ids = [payloads[i][len(prefix) :] for i in picked]
+    rows = vectors[picked] if picked else np.zeros((0, vectors.shape[1]), dtype=np.float32)
+    return np.ascontiguousarray(rows, dtype=np.float32), ids
