@@ -183,9 +183,9 @@ GOODBYE = "Bye! Stay safe, and come back whenever a message looks odd."
 
 def console_chat(settings: Any) -> int:
     """The terminal chat; Ctrl-C quits at once with a goodbye and exit code 0."""
-    from bot.terminal import own_foreground
+    from bot.terminal import bracketed_paste, own_foreground
 
-    with own_foreground():
+    with own_foreground(), bracketed_paste():
         try:
             return asyncio.run(_console(settings))
         except KeyboardInterrupt:

@@ -37,24 +37,21 @@ import sys
 import tempfile
 import threading
 import time
-from collections import defaultdict
 from pathlib import Path
 from typing import Any, cast
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from telegram import Update  # noqa: E402
-from telegram.ext import TypeHandler  # noqa: E402
 
 from bot.conversation import texts  # noqa: E402
 from bot.errors import ScamWiseError  # noqa: E402
 from bot.settings import Settings, load_settings  # noqa: E402
+from bot.telegram.driver import ChatRequest, Driver, buttons  # noqa: E402
 from bot.telegram.offline import (  # noqa: E402
     BOT_USER,
     TOKEN,
     Call,
-    OfflineRequest,
     chat,
     private_update,
 )
@@ -66,7 +63,6 @@ QUESTIONS = (
     "a recruiter on whatsapp wants a deposit before I start",
     "a stranger on a dating app wants me to invest in crypto",
 )
-DONE_GROUP = 1_000_000  # a handler group after the product's: the update is finished
 UPDATE_TIMEOUT_S = 120.0
 
 
@@ -121,65 +117,6 @@ def soak_settings(base: Settings, db: Path, **overrides: Any) -> Settings:
 
 
 # --- phase 1: load with reloads ----------------------------------------------------------------
-
-
-class ChatRequest(OfflineRequest):
-    """The offline Bot API, filing each answered call under its chat."""
-
-    def __init__(self) -> None:
-        super().__init__(keep_calls=False)
-        self.by_chat: dict[int, list[Call]] = defaultdict(list)
-
-    def _notify(self, call: Call) -> None:
-        chat_id = call.params.get("chat_id")
-        if chat_id is None and call.method == "answerCallbackQuery":
-            chat_id = call.params["callback_query_id"].split("-", 1)[0]
-        if chat_id is not None:
-            self.by_chat[int(chat_id)].append(call)
-        super()._notify(call)
-
-
-def buttons(call: Call) -> list[str]:
-    """The callback data of a call's inline keyboard."""
-    markup = call.params.get("reply_markup") or {}
-    return [b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row
-            if "callback_data" in b]  # fmt: skip
-
-
-class Driver:
-    """Feeds updates through the application's queue; waits until each is handled."""
-
-    def __init__(self, app: Any, request: ChatRequest) -> None:
-        self.app, self.request = app, request
-        self.ids = itertools.count(1)
-        self.pending: dict[int, asyncio.Future[None]] = {}
-
-        async def done(update: Update, context: Any) -> None:
-            future = self.pending.pop(update.update_id, None)
-            if future is not None and not future.done():
-                future.set_result(None)
-
-        app.add_handler(TypeHandler(Update, done), group=DONE_GROUP)
-
-    async def feed(self, chat_id: int, data: dict[str, Any]) -> list[Call]:
-        seen = len(self.request.by_chat[chat_id])
-        future = asyncio.get_running_loop().create_future()
-        self.pending[data["update_id"]] = future
-        await self.app.update_queue.put(Update.de_json(data, self.app.bot))
-        await asyncio.wait_for(future, UPDATE_TIMEOUT_S)
-        return self.request.by_chat[chat_id][seen:]
-
-    async def say(self, user_id: int, text: str) -> list[Call]:
-        return await self.feed(user_id, private_update(next(self.ids), user_id, text))
-
-    async def press(self, user_id: int, message_id: int, data: str) -> list[Call]:
-        update_id = next(self.ids)
-        pressed = {"message_id": message_id, "from": BOT_USER, "chat": chat(user_id),
-                   "date": int(time.time()), "text": "…"}  # fmt: skip
-        query = {"id": f"{user_id}-{update_id}", "chat_instance": "ci", "message": pressed,
-                 "from": {"id": user_id, "is_bot": False, "first_name": "U"},
-                 "data": data}  # fmt: skip
-        return await self.feed(user_id, {"update_id": update_id, "callback_query": query})
 
 
 class Tally:

@@ -40,8 +40,6 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from conftest import copy_knowledge
-from telegram import Update
-from telegram.ext import TypeHandler
 
 from bot.conversation import texts
 from bot.knowledge.loader import content_hash
@@ -55,14 +53,14 @@ from bot.search.results import Status
 from bot.settings import Settings
 from bot.storage.store import StorageError
 from bot.telegram import build_application
-from bot.telegram.offline import BOT_USER, TOKEN, Call, OfflineRequest, chat, private_update
+from bot.telegram.driver import ChatRequest, Driver, buttons
+from bot.telegram.offline import BOT_USER, TOKEN, Call, chat, private_update
 from tests.telegram_harness import running, telegram_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
 PROBE = ROOT / "tests" / "crash_probe.py"
 QUIZ_ID = "starter"
-DONE_GROUP = 1_000_000  # a handler group after all of the product's: marks an update as done
 PROBE_TIMEOUT_S = 120.0
 OFF_TOPIC = "how do I bake sourdough bread at home"
 
@@ -165,66 +163,6 @@ def answered_with(calls: list[Call], title: str) -> None:
 
 
 # --- driving an Application in-process: updates, completion and calls per chat ---------------
-
-
-class ChatRequest(OfflineRequest):
-    """The offline Bot API, also filing every successful call under its chat."""
-
-    def __init__(self) -> None:
-        super().__init__(keep_calls=False)
-        self.by_chat: dict[int, list[Call]] = defaultdict(list)
-
-    def _notify(self, call: Call) -> None:
-        chat_id = call.params.get("chat_id")
-        if chat_id is None and call.method == "answerCallbackQuery":
-            chat_id = call.params["callback_query_id"].split("-", 1)[0]
-        if chat_id is not None:
-            self.by_chat[int(chat_id)].append(call)
-        super()._notify(call)
-
-
-def buttons(call: Call) -> list[str]:
-    markup = call.params.get("reply_markup") or {}
-    return [b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row
-            if "callback_data" in b]  # fmt: skip
-
-
-class Driver:
-    """Feeds updates through `update_queue` and waits until every handler has finished."""
-
-    def __init__(self, app: Any, request: ChatRequest) -> None:
-        self.app, self.request = app, request
-        self.ids = itertools.count(1)
-        self.pending: dict[int, asyncio.Future[None]] = {}
-
-        async def done(update: Update, context: Any) -> None:
-            future = self.pending.pop(update.update_id, None)
-            if future is not None and not future.done():
-                future.set_result(None)
-
-        app.add_handler(TypeHandler(Update, done), group=DONE_GROUP)
-
-    async def feed(self, chat_id: int, data: dict[str, Any]) -> list[Call]:
-        """Deliver one update; the calls it caused in that chat."""
-        seen = len(self.request.by_chat[chat_id])
-        future = asyncio.get_running_loop().create_future()
-        self.pending[data["update_id"]] = future
-        await self.app.update_queue.put(Update.de_json(data, self.app.bot))
-        await asyncio.wait_for(future, 120)
-        return self.request.by_chat[chat_id][seen:]
-
-    async def say(self, user_id: int, text: str) -> list[Call]:
-        return await self.feed(user_id, private_update(next(self.ids), user_id, text))
-
-    async def press(self, user_id: int, message_id: int, data: str) -> list[Call]:
-        update_id = next(self.ids)
-        pressed = {"message_id": message_id, "from": BOT_USER, "chat": chat(user_id),
-                   "date": int(time.time()), "text": "…"}  # fmt: skip
-        sender = {"id": user_id, "is_bot": False, "first_name": "U"}
-        # The query id starts with the chat, so that ChatRequest files the answer under it.
-        query = {"id": f"{user_id}-{update_id}", "from": sender, "chat_instance": "ci",
-                 "message": pressed, "data": data}  # fmt: skip
-        return await self.feed(user_id, {"update_id": update_id, "callback_query": query})
 
 
 @asynccontextmanager
