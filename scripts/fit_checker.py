@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.checking.scoring import RANK_PARTS, WEIGHTS_FILE, ScoringWeights
 
 SCAM_FALSE_ALARM = 0.01  # "looks like a scam" may be said of at most this share of ordinary ones
-GRID_STEP = 0.05
+GRID_STEP = 0.1  # 286 candidate weightings of the four ranking parts
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -67,11 +67,12 @@ def rank_hits(parts: list[np.ndarray], wanted: list[np.ndarray], w: np.ndarray) 
 def fit_rank(parts: list[np.ndarray], wanted: list[np.ndarray]) -> np.ndarray:
     """The simplex-grid weights with the most top-1 plus top-3 hits."""
     steps = np.arange(0.0, 1.0 + 1e-9, GRID_STEP)
-    best, best_w = -1.0, np.array([0.5, 0.3, 0.2])
-    for a, b in itertools.product(steps, steps):
-        if a + b > 1.0 + 1e-9:
+    size = parts[0].shape[1] if parts else len(RANK_PARTS)
+    best, best_w = -1.0, np.full(size, 1.0 / size)
+    for head in itertools.product(steps, repeat=size - 1):
+        if sum(head) > 1.0 + 1e-9:
             continue
-        w = np.array([a, b, max(1.0 - a - b, 0.0)])
+        w = np.array([*head, max(1.0 - sum(head), 0.0)])
         score = float(rank_hits(parts, wanted, w).sum())
         if score > best:
             best, best_w = score, w
@@ -92,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     ids = checker.scam_ids
     x = np.array([s.features for s in signals], dtype=float)
     y = np.array([c.scam for c in cases], dtype=int)
-    parts = [np.array([s.parts.get(e, (0.0, 0.0, 0.0)) for e in ids]) for s in signals]
+    zero = (0.0,) * len(RANK_PARTS)
+    parts = [np.array([s.parts.get(e, zero) for e in ids]) for s in signals]
     wanted = [np.array([e in {c.expect, *c.also} for e in ids]) for c in cases]
     typed = np.array([c.scam and bool(c.expect) for c in cases])
 

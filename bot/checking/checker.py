@@ -60,7 +60,7 @@ class Signals:
 
     flags: tuple[FlagHit, ...]
     features: tuple[float, ...]
-    parts: dict[str, tuple[float, float, float]]  # entry id -> (example, retriever, vote)
+    parts: dict[str, tuple[float, ...]]  # entry id -> values in RANK_PARTS order
 
 
 @dataclass(frozen=True)
@@ -252,11 +252,14 @@ class MessageChecker:
         whole: np.ndarray | None,
         semantic: SemanticHits,
         flags: tuple[FlagHit, ...],
-    ) -> dict[str, tuple[float, float, float]]:
-        """Per scam entry: (example similarity, retriever score, flags' vote share)."""
-        fused: dict[str, float] = {}
+    ) -> dict[str, tuple[float, ...]]:
+        """Per scam entry: (example similarity, the retriever's dense and lexical scores,
+        flags' vote share)."""
+        searched: dict[str, tuple[float, float]] = {}
         if self.retriever is not None:
-            fused = {h.entry_id: h.score for h in self.retriever.rank(query, whole)}
+            searched = {
+                h.entry_id: (h.dense, h.lexical) for h in self.retriever.rank(query, whole)
+            }
         votes: dict[str, float] = {}
         for hit in flags:
             weight = SEVERITY_WEIGHT.get(hit.severity, 1.0)
@@ -266,13 +269,13 @@ class MessageChecker:
         return {
             entry_id: (
                 max(semantic.entries.get(entry_id, 0.0), 0.0),
-                fused.get(entry_id, 0.0),
+                *searched.get(entry_id, (0.0, 0.0)),
                 votes.get(entry_id, 0.0) / top_vote,
             )
             for entry_id in self._scam_ids
         }
 
-    def _matches(self, parts: dict[str, tuple[float, float, float]]) -> tuple[TypeMatch, ...]:
+    def _matches(self, parts: dict[str, tuple[float, ...]]) -> tuple[TypeMatch, ...]:
         rank = self.weights.rank
         scored = [
             (sum(w * v for w, v in zip(rank, values, strict=True)), entry_id)
