@@ -80,7 +80,7 @@ def test_fit_verdict_separates_and_keeps_scam_threshold_strict(fit: ModuleType) 
 
 
 def test_fit_rank_picks_the_part_that_ranks_the_right_entry_first(fit: ModuleType) -> None:
-    # three entries; only the second part ("dense") puts the wanted entry on top
+    # three entries; only the second part ("example_pieces") puts the wanted entry on top
     parts = [np.array([[0.9, 0.1, 0.0, 0.0], [0.1, 0.9, 0.0, 0.0], [0.5, 0.5, 0.0, 0.0]])] * 4
     wanted = [np.array([False, True, False])] * 4
     w = fit.fit_rank(parts, wanted)

@@ -253,13 +253,11 @@ class MessageChecker:
         semantic: SemanticHits,
         flags: tuple[FlagHit, ...],
     ) -> dict[str, tuple[float, ...]]:
-        """Per scam entry: (example similarity, the retriever's dense and lexical scores,
-        flags' vote share)."""
-        searched: dict[str, tuple[float, float]] = {}
+        """Per scam entry, in RANK_PARTS order: closeness of the message and of its pieces to
+        the entry's examples, the retriever's lexical score, the flags' vote share."""
+        lexical: dict[str, float] = {}
         if self.retriever is not None:
-            searched = {
-                h.entry_id: (h.dense, h.lexical) for h in self.retriever.rank(query, whole)
-            }
+            lexical = {h.entry_id: h.lexical for h in self.retriever.rank(query, whole)}
         votes: dict[str, float] = {}
         for hit in flags:
             weight = SEVERITY_WEIGHT.get(hit.severity, 1.0)
@@ -268,8 +266,8 @@ class MessageChecker:
         top_vote = max(votes.values(), default=0.0) or 1.0
         return {
             entry_id: (
-                max(semantic.entries.get(entry_id, 0.0), 0.0),
-                *searched.get(entry_id, (0.0, 0.0)),
+                *(max(v, 0.0) for v in semantic.closeness.get(entry_id, (0.0, 0.0))),
+                lexical.get(entry_id, 0.0),
                 votes.get(entry_id, 0.0) / top_vote,
             )
             for entry_id in self._scam_ids

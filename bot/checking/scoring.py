@@ -3,8 +3,8 @@
 
 The verdict is a logistic model over a handful of signals (rule flags, embedder flags, the
 closest flag phrasing and scam example, protective wording); the scam types are ranked by a
-weighted sum of example similarity, the retriever's dense and lexical scores and the flags'
-pointed-to entries.
+weighted sum of closeness to its examples (message and pieces), the retriever's lexical score
+and the flags' pointed-to entries.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ FEATURES = (
     "protective",  # 1 when protective wording is present
     "protected_risk",  # all flags' risk when protective wording is present, else 0
 )
-RANK_PARTS = ("example", "dense", "lexical", "flag_vote")  # per entry, see checker
+RANK_PARTS = ("example", "example_pieces", "lexical", "flag_vote")  # per entry, see checker
 
 
 def flag_risk(hits: tuple[FlagHit, ...], rules: bool) -> float:
