@@ -86,3 +86,11 @@ def test_fit_rank_picks_the_part_that_ranks_the_right_entry_first(fit: ModuleTyp
     w = fit.fit_rank(parts, wanted)
     assert w[1] > w[0]
     assert fit.rank_hits(parts, wanted, w)[:, 0].all()
+
+
+def test_an_entrys_closeness_is_the_mean_of_its_best_examples() -> None:
+    from bot.checking.semantic import BEST_EXAMPLES, _best_mean
+
+    assert BEST_EXAMPLES == 2
+    assert _best_mean(np.array([0.1, 0.9, 0.5])) == pytest.approx(0.7)
+    assert _best_mean(np.array([0.4])) == pytest.approx(0.4)  # one example: itself

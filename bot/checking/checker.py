@@ -60,6 +60,9 @@ class Signals:
 
     flags: tuple[FlagHit, ...]
     features: tuple[float, ...]
+    links: tuple[LinkInfo, ...]
+    phones: tuple[PhoneInfo, ...]
+    wallets: tuple[WalletInfo, ...]
     parts: dict[str, tuple[float, ...]]  # entry id -> values in RANK_PARTS order
 
 
@@ -186,22 +189,20 @@ class MessageChecker:
         )
         links = tuple(find_links(text, self.links))
         phones = tuple(find_phones(text, self.hotlines))
-        flags = self._flags(text, semantic, links, phones, tuple(find_wallets(text)))
+        wallets = tuple(find_wallets(text))
+        flags = self._flags(text, semantic, links, phones, wallets)
         flag_sim = max((score for score, _ in semantic.flags.values()), default=0.0)
         example_sim = max(semantic.entries.values(), default=0.0)
         values = features(flags, flag_sim, example_sim, bool(protective_spans(text)))
         parts_by_entry = self._rank_parts(query, whole, semantic, flags) if query else {}
-        return Signals(flags, values, parts_by_entry)
+        return Signals(flags, values, links, phones, wallets, parts_by_entry)
 
     def _result(self, text: str, signals: Signals) -> CheckResult:
-        links = tuple(find_links(text, self.links))
         emails = tuple(find_emails(text, self.links))
-        phones = tuple(find_phones(text, self.hotlines))
-        wallets = tuple(find_wallets(text))
         matches = self._matches(signals.parts)
         verdict = self._verdict(signals.features)
-        return CheckResult(verdict, signals.flags, matches, links, phones, emails, wallets, text,
-                           UNCHECKED)  # fmt: skip
+        return CheckResult(verdict, signals.flags, matches, signals.links, signals.phones, emails,
+                           signals.wallets, text, UNCHECKED)  # fmt: skip
 
     def _hit(self, flag_id: str, spans: Sequence[Span], by: str, score: float = 1.0) -> FlagHit:
         flag = self.flags[flag_id]
