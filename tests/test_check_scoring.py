@@ -94,3 +94,20 @@ def test_an_entrys_closeness_is_the_mean_of_its_best_examples() -> None:
     assert BEST_EXAMPLES == 2
     assert _best_mean(np.array([0.1, 0.9, 0.5])) == pytest.approx(0.7)
     assert _best_mean(np.array([0.4])) == pytest.approx(0.4)  # one example: itself
+
+
+@pytest.mark.parametrize(
+    ("text", "protective"),
+    [
+        ("my cousin almost fell for one of those new number scams", True),
+        ("regulators warn about fake trading apps promising 5% a day", True),
+        ("面试不收取任何费用，请放心", True),
+        ("證監會再提醒投資者只使用持牌平台", True),
+        ("pay the fee today, regulators approved our platform", False),
+        ("面试前需先交培训费", False),
+    ],
+)
+def test_protective_wording(text: str, protective: bool) -> None:
+    from bot.checking.context import protective_spans
+
+    assert bool(protective_spans(text)) is protective
