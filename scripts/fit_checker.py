@@ -15,13 +15,14 @@ import argparse
 import itertools
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.checking.scoring import RANK_PARTS, WEIGHTS_FILE, ScoringWeights
+from bot.checking.scoring import FEATURES, RANK_PARTS, WEIGHTS_FILE, ScoringWeights
 
 SCAM_FALSE_ALARM = 0.01  # "looks like a scam" may be said of at most this share of ordinary ones
 GRID_STEP = 0.1  # 286 candidate weightings of the four ranking parts
@@ -79,6 +80,22 @@ def fit_rank(parts: list[np.ndarray], wanted: list[np.ndarray]) -> np.ndarray:
     return best_w
 
 
+def patterns_only(x: np.ndarray) -> np.ndarray:
+    """The features as a check without the embedder sees them: its similarities are 0."""
+    out = x.copy()
+    out[:, [FEATURES.index("embedding_risk"), FEATURES.index("flag_similarity"),
+            FEATURES.index("example_similarity")]] = 0.0  # fmt: skip
+    return out
+
+
+def fitted(
+    bias: float, coef: np.ndarray, warning: float, scam: float, rank: tuple[float, ...]
+) -> ScoringWeights:
+    """Rounded weights, as stored."""
+    coefs = tuple(round(float(c), 4) for c in coef)
+    return ScoringWeights(round(bias, 4), coefs, round(warning, 4), round(scam, 4), rank)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Read the signals, cross-validate, print the figures, optionally write the weights."""
     args = parse_args(argv)
@@ -126,10 +143,9 @@ def main(argv: list[str] | None = None) -> int:
         bias, coef, warning, scam = fit_verdict(x, y)
         tr = list(np.flatnonzero(typed))
         w = fit_rank([parts[i] for i in tr], [wanted[i] for i in tr])
-        weights = ScoringWeights(
-            round(bias, 4), tuple(round(float(c), 4) for c in coef), round(warning, 4),
-            round(scam, 4), tuple(round(float(v), 4) for v in w),
-        )  # fmt: skip
+        rank = tuple(round(float(v), 4) for v in w)
+        alone = fitted(*fit_verdict(patterns_only(x), y), rank)
+        weights = replace(fitted(bias, coef, warning, scam, rank), patterns_only=alone)
         WEIGHTS_FILE.write_text(json.dumps(weights.to_json(), indent=2) + "\n", encoding="utf-8")
         print(f"wrote {WEIGHTS_FILE} (rank weights {dict(zip(RANK_PARTS, w, strict=True))})")
     return 0

@@ -111,3 +111,13 @@ def test_protective_wording(text: str, protective: bool) -> None:
     from bot.checking.context import protective_spans
 
     assert bool(protective_spans(text)) is protective
+
+
+def test_a_check_without_the_embedder_uses_the_patterns_only_model() -> None:
+    weights = load_weights()
+    alone = weights.patterns_only
+    assert alone is not None and alone.rank == weights.rank
+    flagged = (hit("upfront-fee", "high", "pattern"), hit("urgency", "medium", "pattern"))
+    values = features(flagged, 0.0, 0.0, False)  # no model: no similarities
+    assert alone.probability(values) >= alone.warning
+    assert alone.probability(features((), 0.0, 0.0, False)) < alone.warning

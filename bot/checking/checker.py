@@ -63,6 +63,7 @@ class Signals:
     links: tuple[LinkInfo, ...]
     phones: tuple[PhoneInfo, ...]
     wallets: tuple[WalletInfo, ...]
+    embedded: bool  # whether the embedder's signals are in (False: patterns only)
     parts: dict[str, tuple[float, ...]]  # entry id -> values in RANK_PARTS order
 
 
@@ -195,12 +196,13 @@ class MessageChecker:
         example_sim = max(semantic.entries.values(), default=0.0)
         values = features(flags, flag_sim, example_sim, bool(protective_spans(text)))
         parts_by_entry = self._rank_parts(query, whole, semantic, flags) if query else {}
-        return Signals(flags, values, links, phones, wallets, parts_by_entry)
+        embedded = whole is not None
+        return Signals(flags, values, links, phones, wallets, embedded, parts_by_entry)
 
     def _result(self, text: str, signals: Signals) -> CheckResult:
         emails = tuple(find_emails(text, self.links))
         matches = self._matches(signals.parts)
-        verdict = self._verdict(signals.features)
+        verdict = self._verdict(signals.features, signals.embedded)
         return CheckResult(verdict, signals.flags, matches, signals.links, signals.phones, emails,
                            signals.wallets, text, UNCHECKED)  # fmt: skip
 
@@ -288,11 +290,14 @@ class MessageChecker:
             matches.append(TypeMatch(entry_id, entry.title, round(score, 4), entry.what_to_do))
         return tuple(matches)
 
-    def _verdict(self, values: tuple[float, ...]) -> Verdict:
+    def _verdict(self, values: tuple[float, ...], embedded: bool) -> Verdict:
         """The fitted model's verdict: its scam probability against two thresholds."""
-        probability = self.weights.probability(values)
-        if probability >= self.weights.scam:
+        model = self.weights
+        if not embedded and model.patterns_only is not None:
+            model = model.patterns_only
+        probability = model.probability(values)
+        if probability >= model.scam:
             return Verdict.SCAM
-        if probability >= self.weights.warning:
+        if probability >= model.warning:
             return Verdict.WARNING
         return Verdict.NONE

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from bot.checking.result import FlagHit
 from bot.errors import ScamWiseError
@@ -55,6 +56,8 @@ class ScoringWeights:
     warning: float  # probability for "some warning signs"
     scam: float  # ... and for "looks like a scam"
     rank: tuple[float, ...]  # weights of RANK_PARTS
+    # the verdict model fitted without the embedder's signals, for checks made without a model
+    patterns_only: ScoringWeights | None = None
 
     def probability(self, values: tuple[float, ...]) -> float:
         """How likely the message is a scam, by the model."""
@@ -63,25 +66,38 @@ class ScoringWeights:
 
     def to_json(self) -> dict[str, object]:
         """The stored form (named weights, so the file reads on its own)."""
-        return {
+        data: dict[str, object] = {
             "bias": self.bias,
             "coef": dict(zip(FEATURES, self.coef, strict=True)),
             "warning": self.warning,
             "scam": self.scam,
             "rank": dict(zip(RANK_PARTS, self.rank, strict=True)),
         }
+        if self.patterns_only is not None:
+            alone = self.patterns_only.to_json()
+            data["patterns_only"] = {k: alone[k] for k in ("bias", "coef", "warning", "scam")}
+        return data
 
 
 def load_weights(path: Path = WEIGHTS_FILE) -> ScoringWeights:
     """Read the fitted weights; a missing or malformed file is an error naming it."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return ScoringWeights(
-            float(data["bias"]),
-            tuple(float(data["coef"][name]) for name in FEATURES),
-            float(data["warning"]),
-            float(data["scam"]),
-            tuple(float(data["rank"][name]) for name in RANK_PARTS),
+        rank = tuple(float(data["rank"][name]) for name in RANK_PARTS)
+        alone = data.get("patterns_only")
+        return replace(
+            _verdict_model(data, rank),
+            patterns_only=_verdict_model(alone, rank) if alone is not None else None,
         )
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ScamWiseError(f"cannot read the checker's weights {path}: {exc}") from exc
+
+
+def _verdict_model(data: dict[str, Any], rank: tuple[float, ...]) -> ScoringWeights:
+    return ScoringWeights(
+        float(data["bias"]),
+        tuple(float(data["coef"][name]) for name in FEATURES),
+        float(data["warning"]),
+        float(data["scam"]),
+        rank,
+    )
