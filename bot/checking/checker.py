@@ -25,6 +25,12 @@ from bot.checking.result import (
     Verdict,
     WalletInfo,
 )
+from bot.checking.scoring import (
+    SEVERITY_WEIGHT,
+    ScoringWeights,
+    features,
+    load_weights,
+)
 from bot.checking.semantic import ExampleVectors, SemanticHits, pieces
 from bot.checking.wallets import find_wallets
 from bot.knowledge.models import NON_SCAM_TOPICS, Flag, KnowledgeBase
@@ -34,7 +40,6 @@ from bot.search.query import clean_query
 from bot.search.retriever import Retriever
 
 MAX_CHECK_CHARS = 4000  # longer messages are cut: scams say what they want early
-SEVERITY_WEIGHT = {"high": 2.0, "medium": 1.0, "low": 0.5}
 UNCHECKED = (
     "I did not open any link or call any number, and I cannot see who really sent this.",
     "Before you trust it, contact the company or person through a number, site or app you "
@@ -50,19 +55,25 @@ FOREIGN_JOB_REGIONS = frozenset({"KH", "MM"})  # +855 Cambodia, +95 Myanmar
 
 
 @dataclass(frozen=True)
+class Signals:
+    """What the scoring model reads from one message (see bot/checking/scoring.py)."""
+
+    flags: tuple[FlagHit, ...]
+    features: tuple[float, ...]
+    links: tuple[LinkInfo, ...]
+    phones: tuple[PhoneInfo, ...]
+    wallets: tuple[WalletInfo, ...]
+    embedded: bool  # whether the embedder's signals are in (False: patterns only)
+    parts: dict[str, tuple[float, ...]]  # entry id -> values in RANK_PARTS order
+
+
+@dataclass(frozen=True)
 class CheckConfig:
     """Tunables of the checker (chosen on the dev set, see README)."""
 
     use_patterns: bool = True
     use_embedding: bool = True
     flag_similarity: float = 0.62  # a piece this close to a flag's phrasing raises the flag
-    warning_risk: float = 1.0  # summed flag weights for "some warning signs"
-    scam_risk: float = 3.0  # ... and for "looks like a scam"
-    example_warning: float = 0.85  # this close to a scam example is at least a warning
-    protective_factor: float = 0.4  # risk is scaled by this when protective wording is present
-    example_weight: float = 0.5
-    retriever_weight: float = 0.3
-    flag_vote_weight: float = 0.2
     matches: int = 3
     # The message's own vector: encoded (a long sequence, the slowest part of a check) or the
     # normalised mean of its sentences' vectors, which are encoded anyway.
@@ -89,17 +100,24 @@ class MessageChecker:
         checks: VectorIndex | None,
         links: LinkData,
         config: CheckConfig | None = None,
+        weights: ScoringWeights | None = None,
     ) -> None:
         self.kb = kb
         self.retriever = retriever
         self.embedder = embedder
         self.links = links
         self.config = config or CheckConfig()
+        self.weights = weights or load_weights()
         self.flags: dict[str, Flag] = {f.id: f for f in kb.flags}
         self.patterns = PatternMatcher(kb.flags)
         self.vectors = ExampleVectors(checks)
         self.hotlines: dict[str, Hotline] = hotlines(kb)
         self._scam_ids = [e.id for e in kb.entries if e.topic not in NON_SCAM_TOPICS]
+
+    @property
+    def scam_ids(self) -> list[str]:
+        """The entries a message can be matched to (every scam entry), in knowledge order."""
+        return list(self._scam_ids)
 
     def pattern_count(self, text: str) -> int:
         """How many red flags the patterns alone find (cheap: no model), for `detect`."""
@@ -111,15 +129,22 @@ class MessageChecker:
 
     def check_many(self, texts: Sequence[str]) -> list[CheckResult]:
         """Check several messages with one call to the embedder."""
+        return [self._result(text, signals) for text, signals in self._analyse(texts)]
+
+    def signals_many(self, texts: Sequence[str]) -> list[Signals]:
+        """The scoring model's inputs for several messages (what `fit_checker.py` fits on)."""
+        return [signals for _, signals in self._analyse(texts)]
+
+    def _analyse(self, texts: Sequence[str]) -> list[tuple[str, Signals]]:
         cleaned = [clean_message(t) for t in texts]
         queries = [clean_query(t) or "" for t in cleaned]
         splits = [pieces(t) for t in cleaned]
         vectors = self._embed(queries, splits)
-        results = []
+        out = []
         for i, (text, query, spans) in enumerate(zip(cleaned, queries, splits, strict=True)):
             whole, parts = vectors[i] if vectors is not None else (None, None)
-            results.append(self._check(text, query, spans, whole, parts))
-        return results
+            out.append((text, self._signals(text, query, spans, whole, parts)))
+        return out
 
     def _own_vector(self, query: str, spans: list[Span]) -> bool:
         """Whether the message's vector is encoded rather than averaged from its pieces."""
@@ -150,28 +175,36 @@ class MessageChecker:
             out.append((whole, parts))
         return out
 
-    def _check(
+    def _signals(
         self,
         text: str,
         query: str,
         spans: list[Span],
         whole: np.ndarray | None,
         parts: np.ndarray | None,
-    ) -> CheckResult:
-        links = tuple(find_links(text, self.links))
-        emails = tuple(find_emails(text, self.links))
-        phones = tuple(find_phones(text, self.hotlines))
-        wallets = tuple(find_wallets(text))
+    ) -> Signals:
         semantic = (
             self.vectors.score(whole, parts, spans)
             if whole is not None and parts is not None and query
             else SemanticHits({}, {})
         )
+        links = tuple(find_links(text, self.links))
+        phones = tuple(find_phones(text, self.hotlines))
+        wallets = tuple(find_wallets(text))
         flags = self._flags(text, semantic, links, phones, wallets)
-        matches = self._matches(query, whole, semantic, flags) if query else ()
-        verdict = self._verdict(flags, matches, semantic, bool(protective_spans(text)))
-        return CheckResult(verdict, flags, matches, links, phones, emails, wallets, text,
-                           UNCHECKED)  # fmt: skip
+        flag_sim = max((score for score, _ in semantic.flags.values()), default=0.0)
+        example_sim = max(semantic.entries.values(), default=0.0)
+        values = features(flags, flag_sim, example_sim, bool(protective_spans(text)))
+        parts_by_entry = self._rank_parts(query, whole, semantic, flags) if query else {}
+        embedded = whole is not None
+        return Signals(flags, values, links, phones, wallets, embedded, parts_by_entry)
+
+    def _result(self, text: str, signals: Signals) -> CheckResult:
+        emails = tuple(find_emails(text, self.links))
+        matches = self._matches(signals.parts)
+        verdict = self._verdict(signals.features, signals.embedded)
+        return CheckResult(verdict, signals.flags, matches, signals.links, signals.phones, emails,
+                           signals.wallets, text, UNCHECKED)  # fmt: skip
 
     def _hit(self, flag_id: str, spans: Sequence[Span], by: str, score: float = 1.0) -> FlagHit:
         flag = self.flags[flag_id]
@@ -216,54 +249,55 @@ class MessageChecker:
         order = {flag_id: i for i, flag_id in enumerate(self.flags)}
         return tuple(sorted(hits.values(), key=lambda h: (h.spans[0].start, order[h.id])))
 
-    def _matches(
+    def _rank_parts(
         self,
         query: str,
         whole: np.ndarray | None,
         semantic: SemanticHits,
         flags: tuple[FlagHit, ...],
-    ) -> tuple[TypeMatch, ...]:
-        config = self.config
-        fused: dict[str, float] = {}
+    ) -> dict[str, tuple[float, ...]]:
+        """Per scam entry, in RANK_PARTS order: closeness of the message and of its pieces to
+        the entry's examples, the retriever's lexical score, the flags' vote share."""
+        lexical: dict[str, float] = {}
         if self.retriever is not None:
-            fused = {h.entry_id: h.score for h in self.retriever.rank(query, whole)}
+            lexical = {h.entry_id: h.lexical for h in self.retriever.rank(query, whole)}
         votes: dict[str, float] = {}
         for hit in flags:
             weight = SEVERITY_WEIGHT.get(hit.severity, 1.0)
             for rank, entry_id in enumerate(self.flags[hit.id].entries):
                 votes[entry_id] = votes.get(entry_id, 0.0) + weight / (rank + 1)
         top_vote = max(votes.values(), default=0.0) or 1.0
-        scored = []
-        for entry_id in self._scam_ids:
-            score = (
-                config.example_weight * max(semantic.entries.get(entry_id, 0.0), 0.0)
-                + config.retriever_weight * fused.get(entry_id, 0.0)
-                + config.flag_vote_weight * votes.get(entry_id, 0.0) / top_vote
+        return {
+            entry_id: (
+                *(max(v, 0.0) for v in semantic.closeness.get(entry_id, (0.0, 0.0))),
+                lexical.get(entry_id, 0.0),
+                votes.get(entry_id, 0.0) / top_vote,
             )
-            scored.append((score, entry_id))
+            for entry_id in self._scam_ids
+        }
+
+    def _matches(self, parts: dict[str, tuple[float, ...]]) -> tuple[TypeMatch, ...]:
+        rank = self.weights.rank
+        scored = [
+            (sum(w * v for w, v in zip(rank, values, strict=True)), entry_id)
+            for entry_id, values in parts.items()
+        ]
         scored.sort(key=lambda pair: -pair[0])
         matches = []
-        for score, entry_id in scored[: config.matches]:
+        for score, entry_id in scored[: self.config.matches]:
             entry = self.kb.get(entry_id)
             assert entry is not None
             matches.append(TypeMatch(entry_id, entry.title, round(score, 4), entry.what_to_do))
         return tuple(matches)
 
-    def _verdict(
-        self,
-        flags: tuple[FlagHit, ...],
-        matches: tuple[TypeMatch, ...],
-        semantic: SemanticHits,
-        protective: bool,
-    ) -> Verdict:
-        risk = sum(SEVERITY_WEIGHT.get(hit.severity, 1.0) for hit in flags)
-        if protective:
-            risk *= self.config.protective_factor
-        if risk >= self.config.scam_risk:
+    def _verdict(self, values: tuple[float, ...], embedded: bool) -> Verdict:
+        """The fitted model's verdict: its scam probability against two thresholds."""
+        model = self.weights
+        if not embedded and model.patterns_only is not None:
+            model = model.patterns_only
+        probability = model.probability(values)
+        if probability >= model.scam:
             return Verdict.SCAM
-        close = max(semantic.entries.values(), default=0.0)
-        if risk >= self.config.warning_risk or (
-            close >= self.config.example_warning and not protective
-        ):
+        if probability >= model.warning:
             return Verdict.WARNING
         return Verdict.NONE

@@ -15,11 +15,14 @@ PROTECTIVE = re.compile(
     r"scam (text|call|message|e-?mail)s?|fraudsters|scammers|no action (is )?(needed|required)|"
     r"if this was you|if you did not|if you didn't|wasn't you|was not you|not you\?|"
     r"nothing to pay|no payment (is )?needed|"
+    r"(almost|nearly) (fell|got scammed|got caught)|fell for (one of )?(those|these|a|the)|"
+    r"(regulators?|police|authorities) (warn|warned|warns)|warns? (investors|users|the public)|"
     r"lol|lmao|haha)\b"
     r"|不会(以任何理由|通过|要求|向您)|不會(以任何理由|通過|要求|向您)|切勿|请勿|請勿|谨防|謹防|"
     r"提醒您|温馨提示|溫馨提示|无需任何操作|無需任何操作|都是诈骗|都是詐騙|是诈骗|是詐騙|"
     r"诈骗短信|詐騙短信|诈骗电话|詐騙電話|反诈|反詐|别点|別點|骗子|騙子|差点被|差點被|"
-    r"哈哈|笑死|防骗|防騙)"
+    r"哈哈|笑死|防骗|防騙|(不收取|不收|不会收取|不會收取)任何(费用|費用)|"
+    r"(提醒|警告)(投资者|投資者|市民|公众|公眾))"
 )
 EXEMPT = frozenset({"secrecy"})  # "don't tell anyone" is itself the flag, not a protection
 

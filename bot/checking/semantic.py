@@ -4,7 +4,7 @@ phrasings and the entries' `examples:` (vectors built into the index at build ti
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -14,6 +14,7 @@ from bot.search.indexing import ENTRY_PREFIX, FLAG_PREFIX
 
 MAX_PIECES = 8  # sentences embedded per message (the longest ones when there are more)
 MIN_PIECE_CHARS = 12
+BEST_EXAMPLES = 2  # an entry's closeness: the mean of its examples' best few similarities
 _SENTENCE = re.compile(r"[^\n.!?。！？；;]+[.!?。！？；;]*")
 
 
@@ -54,10 +55,12 @@ def _trimmed(text: str, start: int, end: int) -> Span:
 
 @dataclass(frozen=True)
 class SemanticHits:
-    """Per flag: (best similarity, best piece); per entry: best similarity to its examples."""
+    """Per flag: (best similarity, best piece); per entry: best similarity to its examples,
+    and (mean of the message's two best similarities to them, the same for its pieces)."""
 
     flags: dict[str, tuple[float, Span]]
     entries: dict[str, float]
+    closeness: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 class ExampleVectors:
@@ -68,6 +71,10 @@ class ExampleVectors:
         payloads = checks.payloads if checks is not None else []
         self._flag_rows, self._flag_ids = _rows(vectors, payloads, FLAG_PREFIX)
         self._entry_rows, self._entry_ids = _rows(vectors, payloads, ENTRY_PREFIX)
+        groups: dict[str, list[int]] = {}
+        for row, entry_id in enumerate(self._entry_ids):
+            groups.setdefault(entry_id, []).append(row)
+        self._groups = {k: np.array(v) for k, v in groups.items()}
 
     @property
     def has_examples(self) -> bool:
@@ -92,7 +99,17 @@ class ExampleVectors:
             combined = np.maximum(sims_whole, sims_parts * 0.9)
             for row, entry_id in enumerate(self._entry_ids):
                 entries[entry_id] = max(entries.get(entry_id, -1.0), float(combined[row]))
+            closeness = {
+                entry_id: (_best_mean(sims_whole[rows]), _best_mean(sims_parts[rows]))
+                for entry_id, rows in self._groups.items()
+            }
+            return SemanticHits(flags, entries, closeness)
         return SemanticHits(flags, entries)
+
+
+def _best_mean(values: np.ndarray) -> float:
+    """The mean of the BEST_EXAMPLES highest values (all of them when there are fewer)."""
+    return float(np.sort(values)[::-1][:BEST_EXAMPLES].mean())
 
 
 def _rows(vectors: np.ndarray, payloads: list[str], prefix: str) -> tuple[np.ndarray, list[str]]:

@@ -1,0 +1,155 @@
+"""Fit the message checker's few weights on labelled messages, by k-fold cross-validation.
+
+    python scripts/fit_checker.py tests/data/messages.yaml [--folds 5] [--write]
+
+Reads each message's signals once (flags, similarities, the retriever's and the flags' scores
+per entry), then per fold fits on the other folds and scores the held-back one: a logistic
+verdict model (thresholds picked on the training folds) and the type-ranking weights (a grid
+over the simplex). Prints the pooled cross-validated figures; with --write, fits on every
+message and writes bot/checking/weights.json. Never run it on the held-out file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.checking.scoring import FEATURES, RANK_PARTS, WEIGHTS_FILE, ScoringWeights
+
+SCAM_FALSE_ALARM = 0.01  # "looks like a scam" may be said of at most this share of ordinary ones
+GRID_STEP = 0.1  # 286 candidate weightings of the four ranking parts
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("cases", type=Path, help="YAML list of labelled messages (dev set)")
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--write", action="store_true", help="write the weights fitted on all")
+    return parser.parse_args(argv)
+
+
+def fit_verdict(x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray, float, float]:
+    """Logistic regression, then the warning threshold maximising recall minus false alarm."""
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000)
+    model.fit(x, y)
+    bias, coef = float(model.intercept_[0]), model.coef_[0].astype(float)
+    p = 1.0 / (1.0 + np.exp(-(x @ coef + bias)))
+    best, warning = -1.0, 0.5
+    for t in np.unique(p):
+        gain = float((p[y == 1] >= t).mean() - (p[y == 0] >= t).mean())
+        if gain > best:
+            best, warning = gain, float(t)
+    ordinary = np.sort(p[y == 0])
+    allowed = int(np.floor(SCAM_FALSE_ALARM * len(ordinary)))
+    scam = float(ordinary[-allowed - 1]) + 1e-6 if len(ordinary) > allowed else 1.0
+    return bias, coef, warning, max(scam, warning)
+
+
+def rank_hits(parts: list[np.ndarray], wanted: list[np.ndarray], w: np.ndarray) -> np.ndarray:
+    """(top-1, top-3) hit per typed case for ranking weights `w`."""
+    out = np.zeros((len(parts), 2))
+    for i, (p, ok) in enumerate(zip(parts, wanted, strict=True)):
+        order = np.argsort(-(p @ w), kind="stable")
+        out[i] = ok[order[:1]].any(), ok[order[:3]].any()
+    return out
+
+
+def fit_rank(parts: list[np.ndarray], wanted: list[np.ndarray]) -> np.ndarray:
+    """The simplex-grid weights with the most top-1 plus top-3 hits."""
+    steps = np.arange(0.0, 1.0 + 1e-9, GRID_STEP)
+    size = parts[0].shape[1] if parts else len(RANK_PARTS)
+    best, best_w = -1.0, np.full(size, 1.0 / size)
+    for head in itertools.product(steps, repeat=size - 1):
+        if sum(head) > 1.0 + 1e-9:
+            continue
+        w = np.array([*head, max(1.0 - sum(head), 0.0)])
+        score = float(rank_hits(parts, wanted, w).sum())
+        if score > best:
+            best, best_w = score, w
+    return best_w
+
+
+def patterns_only(x: np.ndarray) -> np.ndarray:
+    """The features as a check without the embedder sees them: its similarities are 0."""
+    out = x.copy()
+    out[:, [FEATURES.index("embedding_risk"), FEATURES.index("flag_similarity"),
+            FEATURES.index("example_similarity")]] = 0.0  # fmt: skip
+    return out
+
+
+def fitted(
+    bias: float, coef: np.ndarray, warning: float, scam: float, rank: tuple[float, ...]
+) -> ScoringWeights:
+    """Rounded weights, as stored."""
+    coefs = tuple(round(float(c), 4) for c in coef)
+    return ScoringWeights(round(bias, 4), coefs, round(warning, 4), round(scam, 4), rank)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Read the signals, cross-validate, print the figures, optionally write the weights."""
+    args = parse_args(argv)
+    from bot.app import open_checker, open_retriever
+    from bot.checking.evaluation import load_message_cases
+    from bot.settings import load_settings
+
+    cases = load_message_cases(args.cases)
+    settings = load_settings()
+    checker = open_checker(settings, open_retriever(settings))
+    signals = [checker.signals_many([c.text])[0] for c in cases]
+    ids = checker.scam_ids
+    x = np.array([s.features for s in signals], dtype=float)
+    y = np.array([c.scam for c in cases], dtype=int)
+    zero = (0.0,) * len(RANK_PARTS)
+    parts = [np.array([s.parts.get(e, zero) for e in ids]) for s in signals]
+    wanted = [np.array([e in {c.expect, *c.also} for e in ids]) for c in cases]
+    typed = np.array([c.scam and bool(c.expect) for c in cases])
+
+    rng = np.random.default_rng(11)
+    fold = np.zeros(len(cases), dtype=int)
+    for label in (0, 1):  # stratified: each fold has its share of scams and ordinary ones
+        rows = rng.permutation(np.flatnonzero(y == label))
+        fold[rows] = np.arange(len(rows)) % args.folds
+    verdict = np.zeros(len(cases), dtype=int)  # 0 none, 1 warning, 2 scam
+    ranks = np.zeros((len(cases), 2))
+    for k in range(args.folds):
+        train, test = fold != k, fold == k
+        bias, coef, warning, scam = fit_verdict(x[train], y[train])
+        p = 1.0 / (1.0 + np.exp(-(x[test] @ coef + bias)))
+        verdict[test] = (p >= warning).astype(int) + (p >= scam).astype(int)
+        tr = [i for i in np.flatnonzero(train & typed)]
+        w = fit_rank([parts[i] for i in tr], [wanted[i] for i in tr])
+        te = [i for i in np.flatnonzero(test & typed)]
+        ranks[te] = rank_hits([parts[i] for i in te], [wanted[i] for i in te], w)
+    figures = {
+        "detection_recall": round(float((verdict[y == 1] > 0).mean()), 4),
+        "scam_verdict_recall": round(float((verdict[y == 1] == 2).mean()), 4),
+        "false_alarm": round(float((verdict[y == 0] > 0).mean()), 4),
+        "type_top1": round(float(ranks[typed, 0].mean()), 4),
+        "type_top3": round(float(ranks[typed, 1].mean()), 4),
+    }
+    print(f"{args.folds}-fold cross-validated on {args.cases}: {json.dumps(figures)}")
+    if args.write:
+        bias, coef, warning, scam = fit_verdict(x, y)
+        tr = list(np.flatnonzero(typed))
+        w = fit_rank([parts[i] for i in tr], [wanted[i] for i in tr])
+        rank = tuple(round(float(v), 4) for v in w)
+        alone = fitted(*fit_verdict(patterns_only(x), y), rank)
+        weights = replace(fitted(bias, coef, warning, scam, rank), patterns_only=alone)
+        WEIGHTS_FILE.write_text(json.dumps(weights.to_json(), indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {WEIGHTS_FILE} (rank weights {dict(zip(RANK_PARTS, w, strict=True))})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,123 @@
+"""The checker's fitted scoring model (bot/checking/scoring.py) and its fitting script."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from dataclasses import replace
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+from bot.checking.result import FlagHit, Span
+from bot.checking.scoring import FEATURES, RANK_PARTS, features, load_weights
+from bot.errors import ScamWiseError
+from tests.conftest import ROOT
+
+
+def hit(flag_id: str, severity: str, by: str) -> FlagHit:
+    return FlagHit(flag_id, flag_id, "why", severity, (Span(0, 1, "x"),), by)
+
+
+@pytest.fixture
+def fit() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "fit_checker", ROOT / "scripts" / "fit_checker.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_stored_weights_read_and_raise_risk_with_red_flags() -> None:
+    weights = load_weights()
+    assert len(weights.coef) == len(FEATURES) and len(weights.rank) == len(RANK_PARTS)
+    assert 0 < weights.warning <= weights.scam <= 1
+    calm = weights.probability(features((), 0.3, 0.3, False))
+    flagged = (hit("upfront-fee", "high", "pattern"), hit("urgency", "medium", "pattern"))
+    alarmed = weights.probability(features(flagged, 0.7, 0.8, False))
+    assert calm < weights.warning <= alarmed
+    # the same flags inside protective wording ("we will never ask...") count for less
+    assert weights.probability(features(flagged, 0.7, 0.8, True)) < alarmed
+
+
+def test_features_split_rule_and_embedder_flags() -> None:
+    values = features(
+        (hit("a", "high", "pattern"), hit("b", "low", "embedding"), hit("c", "medium", "link")),
+        0.6, 0.7, True,
+    )  # fmt: skip
+    assert values == (3.0, 0.5, 0.6, 0.7, 1.0, 3.5)
+
+
+@pytest.mark.parametrize("content", ["", "{}", '{"bias": 1}', "not json"])
+def test_bad_weights_file_names_itself(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "weights.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ScamWiseError, match=r"weights\.json"):
+        load_weights(path)
+
+
+def test_weights_round_trip(tmp_path: Path) -> None:
+    weights = replace(load_weights(), bias=-1.25)
+    path = tmp_path / "w.json"
+    path.write_text(json.dumps(weights.to_json()), encoding="utf-8")
+    assert load_weights(path) == weights
+
+
+def test_fit_verdict_separates_and_keeps_scam_threshold_strict(fit: ModuleType) -> None:
+    rng = np.random.default_rng(0)
+    ordinary = rng.normal(0.0, 0.5, (100, 2))
+    scams = rng.normal(3.0, 0.5, (100, 2))
+    x = np.vstack([ordinary, scams])
+    y = np.array([0] * 100 + [1] * 100)
+    bias, coef, warning, scam = fit.fit_verdict(x, y)
+    p = 1 / (1 + np.exp(-(x @ coef + bias)))
+    assert (p[y == 1] >= warning).mean() > 0.95 and (p[y == 0] >= warning).mean() < 0.05
+    assert warning <= scam and (p[y == 0] >= scam).mean() <= fit.SCAM_FALSE_ALARM
+
+
+def test_fit_rank_picks_the_part_that_ranks_the_right_entry_first(fit: ModuleType) -> None:
+    # three entries; only the second part ("example_pieces") puts the wanted entry on top
+    parts = [np.array([[0.9, 0.1, 0.0, 0.0], [0.1, 0.9, 0.0, 0.0], [0.5, 0.5, 0.0, 0.0]])] * 4
+    wanted = [np.array([False, True, False])] * 4
+    w = fit.fit_rank(parts, wanted)
+    assert w[1] > w[0]
+    assert fit.rank_hits(parts, wanted, w)[:, 0].all()
+
+
+def test_an_entrys_closeness_is_the_mean_of_its_best_examples() -> None:
+    from bot.checking.semantic import BEST_EXAMPLES, _best_mean
+
+    assert BEST_EXAMPLES == 2
+    assert _best_mean(np.array([0.1, 0.9, 0.5])) == pytest.approx(0.7)
+    assert _best_mean(np.array([0.4])) == pytest.approx(0.4)  # one example: itself
+
+
+@pytest.mark.parametrize(
+    ("text", "protective"),
+    [
+        ("my cousin almost fell for one of those new number scams", True),
+        ("regulators warn about fake trading apps promising 5% a day", True),
+        ("面试不收取任何费用，请放心", True),
+        ("證監會再提醒投資者只使用持牌平台", True),
+        ("pay the fee today, regulators approved our platform", False),
+        ("面试前需先交培训费", False),
+    ],
+)
+def test_protective_wording(text: str, protective: bool) -> None:
+    from bot.checking.context import protective_spans
+
+    assert bool(protective_spans(text)) is protective
+
+
+def test_a_check_without_the_embedder_uses_the_patterns_only_model() -> None:
+    weights = load_weights()
+    alone = weights.patterns_only
+    assert alone is not None and alone.rank == weights.rank
+    flagged = (hit("upfront-fee", "high", "pattern"), hit("urgency", "medium", "pattern"))
+    values = features(flagged, 0.0, 0.0, False)  # no model: no similarities
+    assert alone.probability(values) >= alone.warning
+    assert alone.probability(features((), 0.0, 0.0, False)) < alone.warning
