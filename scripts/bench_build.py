@@ -73,11 +73,13 @@ def synthetic_knowledge(folder: Path, n: int, seed: int = 1) -> None:
             "id": f"synthetic-{i}",
             "topic": "fraud",
             "title": f"Pattern {i}: {words(4)}",
+            "short": words(20),
             "questions": [f"{words(7)} {i} {j}?" for j in range(4)],
             "answer": words(60),
             "red_flags": [words(6)],
             "what_to_do": [words(6)],
             "sources": ["synthetic"],
+            "examples": [f"{words(10)} {i} {j}" for j in range(4)],
         }
         for i in range(n)
     ]

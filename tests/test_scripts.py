@@ -332,3 +332,13 @@ def test_bench_steal_share_comes_from_the_steal_column() -> None:
     assert steal_pct(before, after) == 10.0
     assert steal_pct([], after) is None
     assert steal_pct(before, before) is None
+
+
+def test_the_benchmarks_synthetic_knowledge_passes_validation(tmp_path: Path) -> None:
+    """bench.py's (h) builds a synthetic knowledge base; it must follow today's entry rules."""
+    from bot.knowledge.loader import load_knowledge
+
+    load_script("bench_build").synthetic_knowledge(tmp_path / "synthetic", 12)
+    kb = load_knowledge(tmp_path / "synthetic")
+    assert len(kb.entries) == 12
+    assert all(e.short and len(e.examples) >= 4 for e in kb.entries)
