@@ -49,10 +49,9 @@ from bot.errors import ScamWiseError  # noqa: E402
 from bot.settings import Settings, load_settings  # noqa: E402
 from bot.telegram.driver import ChatRequest, Driver, buttons  # noqa: E402
 from bot.telegram.offline import (  # noqa: E402
-    BOT_USER,
     TOKEN,
     Call,
-    chat,
+    callback_update,
     private_update,
 )
 
@@ -305,13 +304,7 @@ class ProbeUser:
         return private_update(next(self.ids), self.uid, text)
 
     def press(self, message_id: int, data: str) -> dict[str, Any]:
-        update_id = next(self.ids)
-        pressed = {"message_id": message_id, "from": BOT_USER, "chat": chat(self.uid),
-                   "date": int(time.time()), "text": "…"}  # fmt: skip
-        query = {"id": f"cq{update_id}", "chat_instance": "ci", "message": pressed,
-                 "from": {"id": self.uid, "is_bot": False, "first_name": "K"},
-                 "data": data}  # fmt: skip
-        return {"update_id": update_id, "callback_query": query}
+        return callback_update(next(self.ids), self.uid, message_id, data)
 
 
 def shown_question(calls: list[dict[str, Any]]) -> tuple[int, list[str]] | None:

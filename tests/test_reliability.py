@@ -54,7 +54,7 @@ from bot.settings import Settings
 from bot.storage.store import StorageError
 from bot.telegram import build_application
 from bot.telegram.driver import ChatRequest, Driver, buttons
-from bot.telegram.offline import BOT_USER, TOKEN, Call, chat, private_update
+from bot.telegram.offline import TOKEN, Call, callback_update, private_update
 from tests.telegram_harness import running, telegram_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -294,12 +294,7 @@ class QuizUser:
         return private_update(next(self.ids), self.user_id, text)
 
     def press(self, message_id: int, data: str) -> dict[str, Any]:
-        update_id = next(self.ids)
-        pressed = {"message_id": message_id, "from": BOT_USER, "chat": chat(self.user_id),
-                   "date": int(time.time()), "text": "…"}  # fmt: skip
-        query = {"id": f"cq{update_id}", "chat_instance": "ci", "message": pressed, "data": data,
-                 "from": {"id": self.user_id, "is_bot": False, "first_name": "Mei"}}  # fmt: skip
-        return {"update_id": update_id, "callback_query": query}
+        return callback_update(next(self.ids), self.user_id, message_id, data)
 
 
 def question_shown(calls: list[dict[str, Any]], index: int, n: int) -> dict[str, Any]:

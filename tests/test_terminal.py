@@ -31,8 +31,8 @@ with own_foreground():
 """
 
 
-def _run_in_pty(argv: list[str], timeout: float = 60.0) -> tuple[str, int]:
-    """Start argv on a new terminal, press Ctrl-C at the first prompt; (output, exit code)."""
+def _run_in_pty(argv: list[str], keys: bytes = b"\x03", timeout: float = 60.0) -> tuple[str, int]:
+    """Start argv on a new terminal, type `keys` (Ctrl-C) at the first prompt; (output, code)."""
     import pty
 
     pid, fd = pty.fork()
@@ -51,7 +51,7 @@ def _run_in_pty(argv: list[str], timeout: float = 60.0) -> tuple[str, int]:
             out += chunk
         if not sent and out.endswith(b"> "):
             time.sleep(0.2)
-            os.write(fd, b"\x03")  # the terminal turns it into SIGINT for its foreground group
+            os.write(fd, keys)  # a Ctrl-C becomes SIGINT for the terminal's foreground group
             sent = True
     _, status = os.waitpid(pid, 0)
     os.close(fd)
@@ -87,8 +87,6 @@ def test_a_bracketed_paste_is_one_text_and_typed_lines_stay_lines() -> None:
 @pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
 def test_the_console_reads_a_multi_line_paste_as_one_message(tmp_path: Path) -> None:
     """Through a real terminal: the chat turns bracketed paste on, and a paste is one read."""
-    import pty
-
     script = tmp_path / "paste.py"
     script.write_text(
         "import asyncio, sys\n"
@@ -100,25 +98,7 @@ def test_the_console_reads_a_multi_line_paste_as_one_message(tmp_path: Path) -> 
         "with bracketed_paste():\n"
         "    asyncio.run(main())\n"
     )
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execv(sys.executable, [sys.executable, str(script)])
-    out, sent, deadline = b"", False, time.monotonic() + 60
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.2)
-        if ready:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            out += chunk
-        if not sent and out.endswith(b"> "):
-            os.write(fd, b"\x1b[200~Hi Mum, new number\rsend 300 today\x1b[201~\r")
-            sent = True
-    os.waitpid(pid, 0)
-    os.close(fd)
-    text = out.decode(errors="replace")
+    paste = b"\x1b[200~Hi Mum, new number\rsend 300 today\x1b[201~\r"
+    text, _ = _run_in_pty([sys.executable, str(script)], keys=paste)
     assert "\x1b[?2004h" in text and "\x1b[?2004l" in text
     assert "READ 'Hi Mum, new number\\nsend 300 today'" in text

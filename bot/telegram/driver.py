@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import time
 from collections import defaultdict
 from typing import Any
 
 from telegram import Update
 from telegram.ext import TypeHandler
 
-from bot.telegram.offline import BOT_USER, Call, OfflineRequest, chat, private_update
+from bot.telegram.offline import Call, OfflineRequest, callback_update, private_update
 
 DONE_GROUP = 1_000_000  # a handler group after all of the product's: marks an update as done
 
@@ -75,10 +74,6 @@ class Driver:
     async def press(self, user_id: int, message_id: int, data: str) -> list[Call]:
         """This user presses the button with callback `data` under the bot's message."""
         update_id = next(self.ids)
-        pressed = {"message_id": message_id, "from": BOT_USER, "chat": chat(user_id),
-                   "date": int(time.time()), "text": "…"}  # fmt: skip
-        sender = {"id": user_id, "is_bot": False, "first_name": "U"}
         # The query id starts with the chat, so that ChatRequest files the answer under it.
-        query = {"id": f"{user_id}-{update_id}", "from": sender, "chat_instance": "ci",
-                 "message": pressed, "data": data}  # fmt: skip
-        return await self.feed(user_id, {"update_id": update_id, "callback_query": query})
+        update = callback_update(update_id, user_id, message_id, data, f"{user_id}-{update_id}")
+        return await self.feed(user_id, update)

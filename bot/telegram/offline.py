@@ -230,6 +230,18 @@ def chat(chat_id: int) -> dict[str, Any]:
     return {"id": chat_id, "type": "supergroup", "title": "Family chat"}
 
 
+def callback_update(
+    update_id: int, user_id: int, message_id: int, data: str, query_id: str | None = None
+) -> dict:
+    """Update JSON of a press on the button with callback `data` under the bot's message."""
+    pressed = {"message_id": message_id, "from": BOT_USER, "chat": chat(user_id),
+               "date": int(time.time()), "text": "…"}  # fmt: skip
+    sender = {"id": user_id, "is_bot": False, "first_name": "Tester"}
+    query = {"id": query_id or f"cq{update_id}", "from": sender, "chat_instance": "ci",
+             "message": pressed, "data": data}  # fmt: skip
+    return {"update_id": update_id, "callback_query": query}
+
+
 def private_update(update_id: int, user_id: int, text: str, first_name: str = "Tester") -> dict:
     """Update JSON of a private text message (a command when it starts with "/")."""
     message: dict[str, Any] = {
