@@ -284,16 +284,7 @@ def load_index(directory: Path) -> tuple[VectorIndex, IndexMeta]:
         _checked_file(directory, meta.encoder_file, meta.encoder_sha256)
     if meta.checks_file:
         _checked_file(directory, meta.checks_file, meta.checks_sha256)
-    try:
-        index = faiss.read_index(str(path))
-    except RuntimeError as exc:
-        raise IndexCorruptError(f"cannot read {path}: {exc}") from exc
-    if index.ntotal != len(meta.payloads) or index.d != meta.dim:
-        raise IndexCorruptError(
-            f"{path} holds {index.ntotal} vectors of dimension {index.d} but {META_FILE} "
-            f"describes {len(meta.payloads)} of dimension {meta.dim}: rebuild the index"
-        )
-    return VectorIndex._from_faiss(index, list(meta.payloads)), meta
+    return _read_vectors(path, meta.payloads, meta.dim), meta
 
 
 def load_checks(directory: Path, meta: IndexMeta) -> VectorIndex | None:
@@ -301,16 +292,21 @@ def load_checks(directory: Path, meta: IndexMeta) -> VectorIndex | None:
     if not meta.checks_file:
         return None
     path = _checked_file(directory, meta.checks_file, meta.checks_sha256)
+    return _read_vectors(path, meta.check_payloads, meta.dim)
+
+
+def _read_vectors(path: Path, payloads: list[str], dim: int) -> VectorIndex:
+    """A FAISS file read back, holding exactly one vector of `dim` per payload."""
     try:
         index = faiss.read_index(str(path))
     except RuntimeError as exc:
         raise IndexCorruptError(f"cannot read {path}: {exc}") from exc
-    if index.ntotal != len(meta.check_payloads) or index.d != meta.dim:
+    if index.ntotal != len(payloads) or index.d != dim:
         raise IndexCorruptError(
             f"{path} holds {index.ntotal} vectors of dimension {index.d} but {META_FILE} "
-            f"describes {len(meta.check_payloads)} of dimension {meta.dim}: rebuild the index"
+            f"describes {len(payloads)} of dimension {dim}: rebuild the index"
         )
-    return VectorIndex._from_faiss(index, list(meta.check_payloads))
+    return VectorIndex._from_faiss(index, list(payloads))
 
 
 def _checked_file(directory: Path, name: str, sha256: str) -> Path:
