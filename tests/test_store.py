@@ -497,6 +497,17 @@ async def test_region_is_stored_replaced_and_forgotten(store: Store) -> None:
     assert (await store.get_region(big_id), await store.get_region(7)) == (None, "hk")
 
 
+async def test_language_is_stored_replaced_and_forgotten(store: Store) -> None:
+    big_id = 9_000_000_002
+    assert await store.get_language(big_id) is None
+    await store.set_language(big_id, "zh-Hans")
+    await store.set_language(8, "en")
+    await store.set_language(big_id, "zh-Hant")  # a second choice replaces the first
+    assert (await store.get_language(big_id), await store.get_language(8)) == ("zh-Hant", "en")
+    assert await store.forget_user(big_id) == 1
+    assert (await store.get_language(big_id), await store.get_language(8)) == (None, "en")
+
+
 def test_format_unanswered_lines_up_chinese_questions() -> None:
     from bot.storage.cli import display_width
 

@@ -304,11 +304,32 @@ def _v_user_regions(conn: Connection) -> None:
     metadata.create_all(conn, tables=[user_regions])
 
 
+# --- languages (migration "user_languages") -------------------------------------------------
+LANGUAGE_TAG_MAX_CHARS = 16
+
+# The language a user chose with /language ("en", "zh-Hans", "zh-Hant"); one row per user,
+# deleted by /forgetme.
+user_languages = sa.Table(
+    "user_languages",
+    metadata,
+    sa.Column("user_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("language", sa.String(LANGUAGE_TAG_MAX_CHARS), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+)
+USER_TABLES.append(user_languages)
+
+
+def _v_user_languages(conn: Connection) -> None:
+    """The language each user chose with /language (issue 15)."""
+    metadata.create_all(conn, tables=[user_languages])
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _v1_initial,
     _v2_quiz,
     _feedback_voters,
     _v_user_regions,
+    _v_user_languages,
 ]
 
 

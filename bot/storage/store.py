@@ -421,6 +421,20 @@ class Store:
         delete = sa.delete(table).where(table.c.user_id == user_id)
         await self._write([delete, sa.insert(table).values(**row)])
 
+    async def get_language(self, user_id: int) -> str | None:
+        """The language tag this user chose with /language, or None."""
+        table = schema.user_languages
+        stmt = sa.select(table.c.language).where(table.c.user_id == user_id)
+        async with self._tx(write=False) as conn:
+            return (await conn.execute(stmt)).scalar_one_or_none()
+
+    async def set_language(self, user_id: int, language: str, at: datetime | None = None) -> None:
+        """Remember the user's language (replacing an earlier choice) in one transaction."""
+        table = schema.user_languages
+        row = {"user_id": user_id, "language": language, "updated_at": at or datetime.now(UTC)}
+        delete = sa.delete(table).where(table.c.user_id == user_id)
+        await self._write([delete, sa.insert(table).values(**row)])
+
     async def forget_user(self, user_id: int) -> int:
         """Delete every row of this user from the user tables, and their votes, in one go."""
         tables = schema.USER_TABLES
