@@ -316,13 +316,44 @@ def test_zh_block_is_validated(tmp_path: Path) -> None:
     assert only(problems, "zh.red_flags").line == 18
     assert "expected a list" in only(problems, "zh.red_flags").message
     assert only(problems, "zh.tone").line == 19
-    good = ENTRY.replace(
-        "  sources:\n", "  zh:\n    title: 刷单\n    answer: 不要付钱。\n  sources:\n"
+    assert "missing" in only(problems, "zh.questions").message
+    assert "missing" in only(problems, "zh.short").message
+
+
+ZH_OK = (
+    "  zh:\n    title: 刷单\n    short: 先交钱的工作是诈骗。\n    answer: 不要付钱。\n"
+    "    questions: [刷单是诈骗吗, 点赞赚钱靠谱吗, 做任务返佣金是真的吗, 兼职要先垫付吗]\n"
+    "  sources:\n"
+)
+
+
+def test_a_full_zh_block_loads(tmp_path: Path) -> None:
+    entry = load_knowledge(make_kb(tmp_path, {"jobs.yaml": ENTRY.replace("  sources:\n", ZH_OK)}))
+    zh = entry.entries[0].zh
+    assert zh is not None and (zh.title, zh.red_flags) == ("刷单", ())
+    assert zh.short == "先交钱的工作是诈骗。"
+    assert zh.questions[1] == "点赞赚钱靠谱吗" and len(zh.questions) == 4
+
+
+def test_zh_lists_match_the_english_item_for_item(tmp_path: Path) -> None:
+    text = ENTRY.replace("  sources:\n", ZH_OK).replace(
+        "    questions: [", "    what_to_do: [一, 二, 三, 四, 五, 六, 七]\n    questions: ["
     )
-    folder = tmp_path / "ok"
-    folder.mkdir()
-    entry = load_knowledge(make_kb(folder, {"jobs.yaml": good})).entries[0]
-    assert entry.zh is not None and entry.zh.title == "刷单" and entry.zh.red_flags == ()
+    problem = only(problems_of(make_kb(tmp_path, {"jobs.yaml": text})), "zh.what_to_do")
+    assert "has 7 item(s); the English what_to_do has" in problem.message
+
+
+def test_numbers_and_links_must_match_between_languages(tmp_path: Path) -> None:
+    english = ENTRY.replace("  sources:\n", ZH_OK).replace(
+        "A job that makes you pay to earn is a scam. Stop paying.",
+        "Call 96110 or see scam.gov.hk, 62.1% of victims.",
+    )
+    wrong = "short: 打96111，或看scam.gov.hk，62.1%的人。"
+    text = english.replace("short: 先交钱的工作是诈骗。", wrong)
+    problems = problems_of(make_kb(tmp_path, {"jobs.yaml": text}))
+    problem = only(problems, "zh.short")
+    assert "lacks 96110" in problem.message and "has 96111" in problem.message
+    assert "62.1%" not in problem.message and "scam.gov.hk" not in problem.message
 
 
 def test_source_rules(tmp_path: Path) -> None:

@@ -52,12 +52,15 @@ class Source:
 
 @dataclass(frozen=True)
 class Translation:
-    """An optional translated block of an entry (reserved for a later Chinese version)."""
+    """An entry's Simplified Chinese block (`zh:`); Traditional is generated from it."""
 
     title: str
     answer: str
     red_flags: tuple[str, ...] = ()
     what_to_do: tuple[str, ...] = ()
+    short: str = ""
+    # Chinese questions that should find the entry (retrieval indexes them with the English).
+    questions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from bot.knowledge.models import (
     Source,
     Translation,
 )
+from bot.knowledge.parity import describe_differences
 from bot.knowledge.placeholders import PLACEHOLDERS, unknown_placeholders
 from bot.knowledge.yaml_lines import FieldChecker, YamlDoc, fold, suggest, top_level_list
 
@@ -23,7 +24,8 @@ ENTRY_KEYS = (
     "id", "topic", "title", "questions", "answer", "red_flags", "what_to_do", "sources",
     "tags", "related", "short", "examples", "zh",
 )  # fmt: skip
-ZH_KEYS = ("title", "answer", "red_flags", "what_to_do")
+ZH_KEYS = ("title", "short", "questions", "answer", "red_flags", "what_to_do")
+MAX_SHORT_ZH_CHARS = 110  # Chinese has no spaces: a phone-sized short answer, in characters
 MIN_QUESTIONS = 4
 MIN_ANSWER_WORDS = 40
 MAX_ANSWER_WORDS = 180
@@ -227,19 +229,46 @@ def _no_repeats(checker: FieldChecker, key: str) -> None:
 
 
 def _translation(checker: FieldChecker) -> Translation | None:
-    """The optional `zh` block, reserved for a later Chinese translation."""
+    """The `zh` block: the entry in Simplified Chinese, list for list with the English."""
     zh = checker.sub("zh")
     if zh is None:
         return None
     zh.check_keys(ZH_KEYS)
-    title, answer = zh.text("title"), zh.text("answer")
+    title, answer, short = zh.text("title"), zh.text("answer"), zh.text("short")
+    questions = zh.text_list("questions", min_items=MIN_QUESTIONS) or ()
     red_flags = zh.text_list("red_flags", required=False) or ()
     what_to_do = zh.text_list("what_to_do", required=False) or ()
     for key in ZH_KEYS:
         _plain_text(zh, key)
+    if short is not None and len(short) > MAX_SHORT_ZH_CHARS:
+        zh.report("short", f"has {len(short)} characters; at most {MAX_SHORT_ZH_CHARS}")
+    for key in ("red_flags", "what_to_do"):
+        english = checker.mapping.get(key)
+        theirs = zh.mapping.get(key)
+        if isinstance(english, list) and isinstance(theirs, list) and len(english) != len(theirs):
+            zh.report(key, f"has {len(theirs)} item(s); the English {key} has {len(english)}")
+    _check_parity(checker, zh)
     if title is None or answer is None:
         return None
-    return Translation(title, answer, red_flags, what_to_do)
+    return Translation(title, answer, red_flags, what_to_do, short or "", questions)
+
+
+def _check_parity(english: FieldChecker, zh: FieldChecker) -> None:
+    """Report numbers, hotlines and links that differ between an English field and its `zh`."""
+    for key in ("title", "short", "answer"):
+        ours, theirs = english.mapping.get(key), zh.mapping.get(key)
+        if isinstance(ours, str) and isinstance(theirs, str):
+            problem = describe_differences(ours, theirs)
+            if problem:
+                zh.report(key, problem)
+    for key in ("red_flags", "what_to_do"):
+        ours_list, theirs_list = english.indexed(key), zh.indexed(key)
+        if len(ours_list) != len(theirs_list):
+            continue  # the item count is reported on its own
+        for (i, ours_item, _), (_, theirs_item, line) in zip(ours_list, theirs_list, strict=True):
+            problem = describe_differences(ours_item, theirs_item)
+            if problem:
+                zh.report(f"{key}[{i}]", problem, line)
 
 
 def _entry(checker: FieldChecker) -> Entry:
