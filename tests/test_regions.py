@@ -12,7 +12,7 @@ from bot.knowledge import validate
 from bot.knowledge.loader import load_knowledge
 from bot.knowledge.models import KnowledgeBase
 from tests.conftest import KNOWLEDGE
-from tests.test_knowledge_validation import BILINGUAL_SOURCES, ENTRY, make_kb
+from tests.test_knowledge_validation import BILINGUAL_SOURCES, ENTRY, ENTRY_ZH, make_kb
 
 FACTS = Path("/work/shared/reference/facts.md")
 HOTLINE = "Call 110 (mainland China), 18222 (Hong Kong) or 165 (Taiwan)."
@@ -136,7 +136,7 @@ regions:
 """
 
 
-def bilingual_problems(tmp_path: Path, regions: str, entry: str = ENTRY) -> list[str]:
+def bilingual_problems(tmp_path: Path, regions: str, entry: str = ENTRY_ZH) -> list[str]:
     folder = make_kb(tmp_path, {"jobs.yaml": entry}, BILINGUAL_SOURCES)
     (folder / "regions.yaml").write_text(regions, encoding="utf-8")
     (folder / "languages.yaml").write_text("languages: [en, zh-Hans]\n", encoding="utf-8")
