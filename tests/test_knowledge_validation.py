@@ -600,3 +600,19 @@ def test_the_real_folder_is_bilingual_and_every_shown_source_has_its_chinese() -
     shown = [s for s in kb.sources.values() if s.shown]
     assert len(shown) >= 30 and all(s.zh is not None for s in shown)
     assert all(s.zh is None for s in kb.sources.values() if not s.shown)
+
+
+def test_zh_amounts_compare_by_value_and_a_wrong_one_is_reported(tmp_path: Path) -> None:
+    english = ENTRY.replace("  sources:\n", ZH_OK).replace(
+        "A job that makes you pay to earn is a scam. Stop paying.",
+        "Up to 14 years and a HK$5 million fine.",
+    )
+    right = english.replace("short: 先交钱的工作是诈骗。", "short: 最高14年监禁，罚款500万港元。")
+    assert load_knowledge(make_kb(tmp_path / "right", {"jobs.yaml": right})).entries[0].zh
+    wrong = english.replace("short: 先交钱的工作是诈骗。", "short: 最高十四年监禁，罚款50万港元。")
+    problem = only(problems_of(make_kb(tmp_path / "wrong", {"jobs.yaml": wrong})), "zh.short")
+    assert (
+        problem.line == wrong.splitlines().index("    short: 最高十四年监禁，罚款50万港元。") + 1
+    )
+    assert "lacks 14, 5 million (= 5000000)" in problem.message
+    assert "has 50万 (= 500000)" in problem.message
