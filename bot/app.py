@@ -36,6 +36,7 @@ from bot.search.index import (
 )
 from bot.search.retriever import Retriever
 from bot.settings import Settings
+from bot.storage.leader import Leadership
 from bot.storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -114,9 +115,23 @@ class Services:
     checker: AsyncChecker | None = None
     reader: ScreenshotReader | None = None  # OCR for screenshots, loaded on the first one
     clock: Callable[[], datetime] = field(default=_utc_now)  # "now" for retention
+    # Which replica runs the timed jobs (PostgreSQL advisory lock); None: this one, always.
+    leadership: Leadership | None = None
+
+    @property
+    def runs_jobs(self) -> bool:
+        """Whether this process runs the timed jobs (retention) now."""
+        return self.leadership is None or self.leadership.is_leader
 
     async def prune(self) -> int:
-        """Delete stored rows older than SCAMWISE_RETENTION_DAYS; return how many went."""
+        """Delete stored rows older than SCAMWISE_RETENTION_DAYS; return how many went.
+
+        Only the replica holding the jobs' lock prunes; the others return 0 at once (their
+        daily timer still fires, so whichever replica leads tomorrow prunes tomorrow).
+        """
+        if not self.runs_jobs:
+            log.debug("retention: another replica runs the timed jobs")
+            return 0
         removed = await self.store.prune(self.settings.retention_days, now=self.clock())
         if removed:
             log.info(
@@ -149,8 +164,17 @@ class Services:
             await old_checker.aclose()
         return f"Reloaded: {len(retriever.kb.entries)} entries, {len(quizzes)} quizzes."
 
+    async def prune_logged(self) -> None:
+        """`prune`, with a failure logged instead of raised (for timers and take-overs)."""
+        try:
+            await self.prune()
+        except Exception:
+            log.exception("retention: could not delete old rows; trying again tomorrow")
+
     async def aclose(self) -> None:
-        """Stop the search and check workers and close the database."""
+        """Stop the search and check workers, give up the jobs' lock and close the database."""
+        if self.leadership is not None:
+            await self.leadership.stop()
         await self.searcher.aclose()
         if self.checker is not None:
             await self.checker.aclose()
@@ -205,8 +229,18 @@ async def open_services(settings: Settings, embedder: Embedder | None = None) ->
         embedder,
         checker=checker,
         reader=reader,
+        leadership=Leadership(settings.database_url),
     )
+    assert services.leadership is not None
+    try:
+        await services.leadership.start()  # first try now: the winner prunes at once
+    except BaseException:
+        await services.aclose()
+        raise
     await services.prune()
+    # A replica that takes over later prunes at once: the old leader may have died before
+    # its daily run.
+    services.leadership.on_gain = services.prune_logged
     return services
 
 
@@ -220,10 +254,7 @@ async def prune_daily(
     """
     while True:
         await sleep(PRUNE_INTERVAL_S)
-        try:
-            await services.prune()
-        except Exception:
-            log.exception("retention: could not delete old rows; trying again tomorrow")
+        await services.prune_logged()
 
 
 def _warm_up(retriever: Retriever, checker: MessageChecker) -> None:
