@@ -104,6 +104,29 @@ async def test_a_database_of_the_hand_rolled_migrations_is_upgraded_keeping_its_
     assert await run_sync_on(database_url, schema_differences) == []
 
 
+async def test_runs_left_open_by_crashes_are_closed_but_the_newest_of_each_chat(
+    database_url: str,
+) -> None:
+    def crashed_runs(conn: sa.Connection) -> None:
+        legacy.build(conn, 5)  # run 1: chat -100, open
+        runs = legacy.group_quiz_runs
+        conn.execute(sa.insert(runs), [
+            {"id": 2, "chat_id": -100, "quiz_id": "basics", "started_at": legacy.T0,
+             "finished_at": None},
+            {"id": 3, "chat_id": -100, "quiz_id": "basics", "started_at": legacy.T0,
+             "finished_at": legacy.T0},
+            {"id": 4, "chat_id": -300, "quiz_id": "basics", "started_at": legacy.T0,
+             "finished_at": None},
+        ])  # fmt: skip
+
+    await run_sync_on(database_url, crashed_runs)
+    async with await Store.open(database_url):
+        pass
+    query = sa.text("SELECT id, finished_at IS NULL FROM group_quiz_runs ORDER BY id")
+    rows = await run_sync_on(database_url, lambda c: [tuple(r) for r in c.execute(query)])
+    assert rows == [(1, False), (2, True), (3, False), (4, True)]
+
+
 async def test_the_oldest_feedback_table_gains_its_voter_column(tmp_path: Path) -> None:
     db = tmp_path / "old.sqlite3"
     with sqlite3.connect(db) as conn:  # feedback as it was before migration 3 was written

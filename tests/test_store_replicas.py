@@ -184,3 +184,76 @@ async def test_only_the_leader_prunes(pg_url: str) -> None:
         await first.stop()
         await second.stop()
         await store.close()
+
+
+async def test_one_open_group_quiz_per_chat_whichever_replica_starts_it(
+    two_stores: tuple[Store, Store],
+) -> None:
+    from bot.quizzes import repo
+
+    first, second = two_stores
+
+    async def start(store: Store, chat_id: int) -> int:
+        async with repo.writing(store) as conn:
+            return await repo.insert_run(conn, chat_id, "basics")
+
+    run = await start(first, -100)
+    with pytest.raises(repo.Conflict):
+        await start(second, -100)  # the same group, through the other replica
+    other_chat = await start(second, -200)
+    async with repo.writing(first) as conn:
+        await repo.finish_run(conn, run)
+    await start(second, -100)  # finished: the group may start the next one
+    assert other_chat != run
+
+
+async def test_the_leader_closes_runs_left_open_by_a_dead_replica(pg_url: str) -> None:
+    from bot.quizzes import repo
+
+    store = await Store.open(pg_url)
+    first, second = Leadership(pg_url, poll_s=60), Leadership(pg_url, poll_s=60)
+    await first.start()
+    await second.start()
+    settings = SimpleNamespace(retention_days=30)
+    later = datetime.now(UTC) + timedelta(minutes=10)
+
+    def services(leadership: Leadership) -> Services:
+        made = Services(settings, None, None, store, None, leadership=leadership)  # type: ignore[arg-type]
+        made.longest_group_run_s = 300.0  # 10 questions of 30 s
+        return made
+
+    try:
+        async with repo.writing(store) as conn:
+            await repo.insert_run(conn, -100, "basics")
+        leader, standby = services(first), services(second)
+        assert await leader.close_abandoned_runs() == 0  # it may still be running
+        leader.clock = standby.clock = lambda: later  # 10 minutes on: past 300 s + margin
+        assert await standby.close_abandoned_runs() == 0  # not the standby's job
+        assert await leader.close_abandoned_runs() == 1
+        async with repo.writing(store) as conn:
+            await repo.insert_run(conn, -100, "basics")  # the chat is free again
+    finally:
+        await first.stop()
+        await second.stop()
+        await store.close()
+
+
+async def test_rounds_run_the_leaders_jobs_only_on_the_leader(pg_url: str) -> None:
+    rounds: dict[str, int] = {"first": 0, "second": 0}
+
+    def counter(name: str) -> Any:
+        async def on_round() -> None:
+            rounds[name] += 1
+
+        return on_round
+
+    first = Leadership(pg_url, poll_s=POLL_S, on_round=counter("first"))
+    second = Leadership(pg_url, poll_s=POLL_S, on_round=counter("second"))
+    await first.start()
+    await second.start()
+    try:
+        await wait_until(lambda: rounds["first"] >= 3)
+        assert rounds["second"] == 0
+    finally:
+        await first.stop()
+        await second.stop()

@@ -53,11 +53,13 @@ class Leadership:
         poll_s: float = LEADER_POLL_S,
         key: int = JOBS_LOCK_KEY,
         on_gain: OnGain | None = None,
+        on_round: OnGain | None = None,
     ) -> None:
         self.url = url
         self.poll_s = poll_s
         self.key = key
         self.on_gain = on_gain  # awaited each time this process becomes leader after start
+        self.on_round = on_round  # awaited after every round (every poll_s) while leader
         self.shared = make_url(url).get_backend_name() == "postgresql"
         self.is_leader = not self.shared  # SQLite: the only process
         self._engine: AsyncEngine | None = None
@@ -65,8 +67,12 @@ class Leadership:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        """Try for the lock once now, then keep trying (or checking) in the background."""
+        """Try for the lock once now, then keep trying (or checking) in the background.
+
+        On SQLite there is no lock to take, but the rounds still run `on_round`.
+        """
         if not self.shared:
+            self._task = asyncio.create_task(self._poll(), name="timed-jobs")
             return
         self._engine = create_async_engine(self.url, poolclass=NullPool)
         await self.attempt()
@@ -90,14 +96,21 @@ class Leadership:
             await asyncio.sleep(self.poll_s)
             was_leader = self.is_leader
             await self.attempt()
-            if self.is_leader and not was_leader and self.on_gain is not None:
+            if not self.is_leader:
+                continue
+            jobs = [self.on_gain] if not was_leader else []
+            for job in [*jobs, self.on_round]:
+                if job is None:
+                    continue
                 try:
-                    await self.on_gain()
+                    await job()
                 except Exception:  # a job's failure must not stop the election
-                    log.exception("the timed jobs failed right after taking over")
+                    log.exception("a timed job failed on the leading replica")
 
     async def attempt(self) -> bool:
         """One round: check our lock's connection, or try to take the lock; return is_leader."""
+        if not self.shared:
+            return True
         assert self._engine is not None, "call start() first"
         try:
             async with asyncio.timeout(STATEMENT_TIMEOUT_S):

@@ -150,6 +150,14 @@ group_quiz_runs = sa.Table(
     sa.Column("quiz_id", sa.String(QUIZ_ID_MAX_CHARS), nullable=False),
     sa.Column("started_at", UTCDateTime(), nullable=False),
     sa.Column("finished_at", UTCDateTime(), nullable=True),
+    # Revision 0007: one unfinished run per chat, whichever replica starts it.
+    sa.Index(
+        "ux_group_quiz_runs_open_chat",
+        "chat_id",
+        unique=True,
+        sqlite_where=sa.text("finished_at IS NULL"),
+        postgresql_where=sa.text("finished_at IS NULL"),
+    ),
 )
 
 group_quiz_polls = sa.Table(

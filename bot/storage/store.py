@@ -498,6 +498,21 @@ class Store:
             )
         return await self._write(statements)
 
+    async def close_abandoned_group_runs(self, started_before: datetime) -> int:
+        """Mark finished the group quiz runs still open that started before that time.
+
+        A run whose replica died (or was stopped) mid-quiz stays open, and the database keeps
+        one open run per chat: closing it once no quiz could still be going frees the chat.
+        Returns how many were closed.
+        """
+        runs = schema.group_quiz_runs
+        stmt = (
+            sa.update(runs)
+            .where(runs.c.finished_at.is_(None), runs.c.started_at < started_before)
+            .values(finished_at=datetime.now(UTC))
+        )
+        return await self._write([stmt])
+
     async def prune(self, older_than_days: int, now: datetime | None = None) -> int:
         """Delete unanswered and feedback rows older than that many days; return the count.
 
