@@ -210,6 +210,8 @@ class Store:
         # fail with "database is locked" under load. So this process's writes take turns on a
         # FIFO lock, and the busy timeout is left for other processes.
         self._write_turn = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        # Single statements that need no transaction of their own (PostgreSQL only).
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._salt = b""  # the feedback salt: SCAMWISE_FEEDBACK_SALT, or read at first use
 
     @classmethod
@@ -357,8 +359,9 @@ class Store:
     async def ping(self, timeout_s: float = PING_TIMEOUT_S) -> None:
         """`SELECT 1` within `timeout_s` seconds; StorageError naming the URL when it fails."""
         try:
-            async with asyncio.timeout(timeout_s), self.engine.connect() as conn:
-                await conn.execute(sa.text("SELECT 1"))
+            engine = self.engine if self._write_turn is not None else self._autocommit
+            async with asyncio.timeout(timeout_s), engine.connect() as conn:
+                await conn.execute(sa.text("SELECT 1"))  # PostgreSQL: no BEGIN/ROLLBACK
         except TimeoutError:
             raise StorageError(
                 f"the database {mask_url(self.url)} did not answer within {timeout_s:g} s"
@@ -375,7 +378,17 @@ class Store:
         table = schema.processed_updates
         row = {"update_id": update_id, "claimed_at": at or datetime.now(UTC)}
         stmt = _insert_or_ignore(self.engine.dialect.name, table, row)
-        return await self._write([stmt]) == 1
+        if self._write_turn is not None:  # SQLite: one writer at a time, in its turn
+            return await self._write([stmt]) == 1
+        # PostgreSQL: one statement is its own transaction; without BEGIN and COMMIT it is one
+        # round trip to the server instead of three.
+        try:
+            async with self._autocommit.connect() as conn:
+                return (await conn.execute(stmt)).rowcount == 1
+        except sa.exc.SQLAlchemyError as exc:
+            raise StorageError(
+                f"cannot write to the database {mask_url(self.url)}: {exc}"
+            ) from exc
 
     async def release_update(self, update_id: int) -> None:
         """Forget a claim whose update could not be handed to the bot (so a retry handles it)."""
