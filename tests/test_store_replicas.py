@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from bot.app import Services
 from bot.storage import schema
 from bot.storage.leader import Leadership
-from bot.storage.store import Store
+from bot.storage.store import UPDATE_LEASE_S, Claim, Store
 from tests.pg_server import PostgresServer
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
@@ -37,37 +37,55 @@ async def test_an_update_is_claimed_once_whichever_replica_gets_it(
     two_stores: tuple[Store, Store],
 ) -> None:
     first, second = two_stores
-    assert await first.claim_update(1001)
-    assert not await first.claim_update(1001)  # re-delivered to the same replica
-    assert not await second.claim_update(1001)  # re-delivered to the other one
+    assert await first.claim_update(1001) is Claim.NEW
+    assert await first.claim_update(1001) is Claim.BUSY  # re-delivered while being handled
+    assert await second.claim_update(1001) is Claim.BUSY  # ... to the other replica
+    await first.finish_update(1001)
+    assert await second.claim_update(1001) is Claim.DONE  # re-delivered after the answer
     ids = list(range(2000, 2060))
     results = await asyncio.gather(
         *(store.claim_update(i) for i in ids for store in (first, second))
     )
-    won = [i for i, ok in zip([i for i in ids for _ in range(2)], results, strict=True) if ok]
+    pairs = zip([i for i in ids for _ in range(2)], results, strict=True)
+    won = [i for i, claim in pairs if claim is Claim.NEW]
     assert sorted(won) == ids  # each of the 60 updates claimed by exactly one replica
+
+
+async def test_a_claim_left_unfinished_is_taken_over_after_its_lease(
+    two_stores: tuple[Store, Store],
+) -> None:
+    """The replica that claimed the update died while handling it: another one handles it."""
+    first, second = two_stores
+    assert await first.claim_update(5, at=NOW) is Claim.NEW
+    soon, later = NOW + timedelta(seconds=UPDATE_LEASE_S - 1), NOW + timedelta(seconds=31)
+    assert await second.claim_update(5, at=soon) is Claim.BUSY
+    assert await second.claim_update(5, at=later) is Claim.NEW
+    assert await first.claim_update(5, at=later) is Claim.BUSY  # the new claim has its lease
+    await second.finish_update(5)
+    far = later + timedelta(seconds=10 * UPDATE_LEASE_S)
+    assert await first.claim_update(5, at=far) is Claim.DONE  # a done update stays done
 
 
 async def test_a_released_claim_lets_the_next_delivery_in(two_stores: tuple[Store, Store]) -> None:
     first, second = two_stores
-    assert await first.claim_update(7)
+    assert await first.claim_update(7) is Claim.NEW
     await first.release_update(7)
-    assert await second.claim_update(7)
+    assert await second.claim_update(7) is Claim.NEW
 
 
 async def test_claims_are_forgotten_after_a_day_by_the_daily_prune(
     two_stores: tuple[Store, Store],
 ) -> None:
     store, _ = two_stores
-    assert await store.claim_update(1, at=NOW - timedelta(days=1, minutes=1))
-    assert await store.claim_update(2, at=NOW - timedelta(hours=23))
+    assert await store.claim_update(1, at=NOW - timedelta(days=1, minutes=1)) is Claim.NEW
+    assert await store.claim_update(2, at=NOW - timedelta(hours=23)) is Claim.NEW
     await store.record_unanswered("old", None, 0.1, "low", at=NOW - timedelta(days=400))
     assert await store.prune(180, now=NOW) == 1  # the unanswered row; claims are not counted
     async with store.engine.connect() as conn:
         table = schema.processed_updates
         left = (await conn.execute(sa.select(table.c.update_id))).scalars().all()
     assert left == [2]
-    assert await store.claim_update(1)  # a day later the id may be used again
+    assert await store.claim_update(1) is Claim.NEW  # a day later the id may be used again
 
 
 async def test_on_sqlite_the_one_process_always_runs_the_jobs(tmp_path: Any) -> None:

@@ -302,6 +302,9 @@ processed_updates = sa.Table(
     metadata,
     sa.Column("update_id", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("claimed_at", UTCDateTime(), nullable=False),
+    # Set once the update was handled; a claim without it older than the lease is taken over
+    # (its replica died while handling it).
+    sa.Column("done_at", UTCDateTime(), nullable=True),
     sa.Index("ix_processed_updates_claimed_at", "claimed_at"),
 )
 

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,17 @@ _WRITE_OPTION = "scamwise_write"  # marks write transactions (BEGIN IMMEDIATE on
 # advisory lock; the number is arbitrary but fixed: "ScamWise" in ASCII, cut to 8 bytes).
 MIGRATION_LOCK_KEY = 0x5363616D57697365
 PING_TIMEOUT_S = 2.0  # /healthz: longest wait for the database's SELECT 1
+# A claimed update not finished after this long is handled again: its replica died meanwhile.
+# Longer than any handling takes (a screenshot's OCR gives up after SCAMWISE_OCR_TIMEOUT_S).
+UPDATE_LEASE_S = 30.0
+
+
+class Claim(Enum):
+    """What to do with a delivered update (Store.claim_update)."""
+
+    NEW = "new"  # handle it
+    DONE = "done"  # handled already: acknowledge it
+    BUSY = "busy"  # another replica is handling it now: let Telegram deliver it again
 
 
 class StorageError(ScamWiseError):
@@ -369,31 +381,65 @@ class Store:
         except (sa.exc.SQLAlchemyError, OSError) as exc:
             raise StorageError(f"cannot reach the database {mask_url(self.url)}: {exc}") from exc
 
-    async def claim_update(self, update_id: int, at: datetime | None = None) -> bool:
-        """Claim a Telegram update for this replica: True the first time, False ever after.
+    async def claim_update(
+        self, update_id: int, at: datetime | None = None, lease_s: float = UPDATE_LEASE_S
+    ) -> Claim:
+        """Claim a Telegram update for this replica before handling it.
 
-        One INSERT … ON CONFLICT DO NOTHING (the same statement on SQLite and PostgreSQL), so
-        of two replicas that get the same update at once exactly one wins.
+        NEW: handle it (first delivery, or a claim older than `lease_s` that was never finished:
+        its replica died while handling it). DONE: handled already, acknowledge it. BUSY:
+        another replica is handling it right now; answer 503 so that Telegram delivers it again.
+        The first delivery costs one INSERT … ON CONFLICT DO NOTHING (the same statement on
+        SQLite and PostgreSQL), so of two replicas that get it at once exactly one wins.
         """
+        now = at or datetime.now(UTC)
         table = schema.processed_updates
-        row = {"update_id": update_id, "claimed_at": at or datetime.now(UTC)}
-        stmt = _insert_or_ignore(self.engine.dialect.name, table, row)
+        insert = _insert_or_ignore(
+            self.engine.dialect.name, table, {"update_id": update_id, "claimed_at": now}
+        )
+        if await self._single_write(insert) == 1:
+            return Claim.NEW
+        stale = (
+            sa.update(table)
+            .where(table.c.update_id == update_id, table.c.done_at.is_(None))
+            .where(table.c.claimed_at < now - timedelta(seconds=lease_s))
+            .values(claimed_at=now)
+        )
+        if await self._single_write(stale) == 1:
+            return Claim.NEW
+        done = sa.select(table.c.done_at).where(table.c.update_id == update_id)
+        async with self._tx(write=False) as conn:
+            finished = (await conn.execute(done)).scalar_one_or_none()
+        return Claim.DONE if finished is not None else Claim.BUSY
+
+    async def finish_update(self, update_id: int, at: datetime | None = None) -> None:
+        """Mark a claimed update handled: later deliveries are acknowledged and skipped."""
+        table = schema.processed_updates
+        stmt = (
+            sa.update(table)
+            .where(table.c.update_id == update_id)
+            .values(done_at=at or datetime.now(UTC))
+        )
+        await self._single_write(stmt)
+
+    async def release_update(self, update_id: int) -> None:
+        """Forget a claim whose update could not be handled (so a retry handles it)."""
+        table = schema.processed_updates
+        await self._write([sa.delete(table).where(table.c.update_id == update_id)])
+
+    async def _single_write(self, stmt: sa.Executable) -> int:
+        """One write statement, committed; the number of rows it changed."""
         if self._write_turn is not None:  # SQLite: one writer at a time, in its turn
-            return await self._write([stmt]) == 1
+            return await self._write([stmt])
         # PostgreSQL: one statement is its own transaction; without BEGIN and COMMIT it is one
         # round trip to the server instead of three.
         try:
             async with self._autocommit.connect() as conn:
-                return (await conn.execute(stmt)).rowcount == 1
+                return int((await conn.execute(stmt)).rowcount)
         except sa.exc.SQLAlchemyError as exc:
             raise StorageError(
                 f"cannot write to the database {mask_url(self.url)}: {exc}"
             ) from exc
-
-    async def release_update(self, update_id: int) -> None:
-        """Forget a claim whose update could not be handed to the bot (so a retry handles it)."""
-        table = schema.processed_updates
-        await self._write([sa.delete(table).where(table.c.update_id == update_id)])
 
     async def record_unanswered(
         self,

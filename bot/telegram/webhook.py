@@ -9,11 +9,14 @@ A body that is not an update object (`null`, a list, a string, deep nesting, no 
 `update_id`) gets 400 and one warning line, never a traceback; a body over 1 MiB gets 413.
 Telegram re-delivers an update when our 200 came late, and behind a proxy the re-delivery
 may reach another replica: each update is claimed in the database (`Store.claim_update`,
-an insert-or-ignore on its `update_id`, remembered a day) before it is handled, so whichever
-replica gets it, it is handled once; a later delivery is acknowledged and skipped. When the
-database cannot record the claim the answer is 503, and Telegram delivers the update again
-later. An update missing what every handler relies on (a message without its chat, a button
-press without its sender) is acknowledged and skipped.
+an insert-or-ignore on its `update_id`, remembered a day), handled, marked done, and only
+then acknowledged with 200, so whichever replica gets it, it is handled once, and an update
+whose replica died while handling it is delivered again and handled by another (after the
+claim's lease). A delivery of a finished update is acknowledged and skipped; one that
+arrives while another replica handles it, or when the database cannot record the claim,
+gets 503, and Telegram delivers it again later. An update missing what every handler relies
+on (a message without its chat, a button press without its sender) is acknowledged and
+skipped.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from telegram import Update
 from telegram.error import InvalidToken, NetworkError
 
 from bot.settings import Settings
-from bot.storage.store import StorageError
+from bot.storage.store import Claim, StorageError
 from bot.telegram.handlers import SERVICES
 
 log = logging.getLogger(__name__)
@@ -138,21 +141,32 @@ class UpdateHandler(tornado.web.RequestHandler):
             return
         store = self.bot_app.bot_data[SERVICES].store
         try:
-            claimed = await store.claim_update(update_id)
+            claim = await store.claim_update(update_id)
         except StorageError as exc:  # Telegram retries a 5xx later: nothing is lost
             log.warning(
                 "webhook update %s not claimed (%s): 503, to be re-delivered", update_id, exc
             )
             raise tornado.web.HTTPError(503) from None
-        if not claimed:
+        if claim is Claim.DONE:
             log.info("update %s delivered again: answered once already", update_id)
             self.set_status(200)
             return
+        if claim is Claim.BUSY:  # another replica is on it; if it dies, its lease runs out
+            log.info("update %s is being handled by another replica: 503 for now", update_id)
+            raise tornado.web.HTTPError(503)
+        # Handled before the 200: a replica killed meanwhile never acknowledged the update,
+        # so Telegram (or the proxy) delivers it again and another replica handles it. The
+        # update processor's semaphore keeps SCAMWISE_CONCURRENT_UPDATES as with the queue.
+        app = self.bot_app
         try:
-            await self.bot_app.update_queue.put(update)
+            await app.update_processor.process_update(update, app.process_update(update))
         except BaseException:
             await store.release_update(update_id)  # not handled: let the re-delivery in
             raise
+        try:
+            await store.finish_update(update_id)
+        except StorageError as exc:  # handled: a re-delivery after the lease repeats it
+            log.warning("webhook update %s handled but not marked done: %s", update_id, exc)
         self.set_status(200)
 
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
