@@ -47,9 +47,9 @@ def test_the_stored_weights_read_and_raise_risk_with_red_flags() -> None:
 def test_features_split_rule_and_embedder_flags() -> None:
     values = features(
         (hit("a", "high", "pattern"), hit("b", "low", "embedding"), hit("c", "medium", "link")),
-        0.6, 0.7, True,
+        0.6, 0.7, True, 0.4,
     )  # fmt: skip
-    assert values == (3.0, 0.5, 0.6, 0.7, 1.0, 3.5)
+    assert values == (3.0, 0.5, 0.6, 0.7, 1.0, 3.5, 0.4)
 
 
 @pytest.mark.parametrize("content", ["", "{}", '{"bias": 1}', "not json"])

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from bot.checking.normalise import simplified
 from bot.checking.result import Span
 
 PROTECTIVE = re.compile(
@@ -28,8 +29,13 @@ EXEMPT = frozenset({"secrecy"})  # "don't tell anyone" is itself the flag, not a
 
 
 def protective_spans(text: str) -> list[Span]:
-    """Every protective phrase in the text."""
-    return [Span(m.start(), m.end(), m.group(0)) for m in PROTECTIVE.finditer(text)]
+    """Every protective phrase in the text (Traditional Chinese read as Simplified too)."""
+    spans = {Span(m.start(), m.end(), m.group(0)) for m in PROTECTIVE.finditer(text)}
+    plain = simplified(text)
+    if plain != text:
+        spans |= {Span(m.start(), m.end(), text[m.start() : m.end()])
+                  for m in PROTECTIVE.finditer(plain)}  # fmt: skip
+    return sorted(spans, key=lambda s: (s.start, s.end))
 
 
 def sentence_bounds(text: str, at: int) -> tuple[int, int]:
