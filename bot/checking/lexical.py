@@ -22,7 +22,8 @@ def _terms(text: str) -> Counter[str]:
 
 
 class ExampleLexicon:
-    """TF-IDF vectors of every entry's examples, compared with a message by cosine."""
+    """TF-IDF vectors of every entry's examples, compared with a message by cosine (sparse:
+    a message touches only the postings of its own terms)."""
 
     def __init__(self, entries: Sequence[Entry]) -> None:
         docs: list[Counter[str]] = []
@@ -36,32 +37,42 @@ class ExampleLexicon:
             df.update(doc.keys())
         n = max(len(docs), 1)
         self._idf = {term: math.log((1 + n) / (1 + count)) + 1.0 for term, count in df.items()}
-        self._vocab = {term: i for i, term in enumerate(self._idf)}
-        matrix = np.zeros((len(docs), len(self._vocab)), dtype=np.float32)
+        postings: dict[str, tuple[list[int], list[float]]] = {}
         for row, doc in enumerate(docs):
-            for term, count in doc.items():
-                matrix[row, self._vocab[term]] = (1.0 + math.log(count)) * self._idf[term]
-        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-        self._matrix = matrix / np.maximum(norms, 1e-9)
-        groups: dict[str, list[int]] = {}
-        for row, entry_id in enumerate(owners):
-            groups.setdefault(entry_id, []).append(row)
-        self._groups = {k: np.array(v) for k, v in groups.items()}
+            weights = {t: (1.0 + math.log(c)) * self._idf[t] for t, c in doc.items()}
+            norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+            for term, weight in weights.items():
+                rows, values = postings.setdefault(term, ([], []))
+                rows.append(row)
+                values.append(weight / norm)
+        self._postings = {
+            t: (np.array(r, dtype=np.int64), np.array(v, dtype=np.float32))
+            for t, (r, v) in postings.items()
+        }
+        self._rows = len(docs)
+        self._ids = sorted(set(owners), key=owners.index)
+        # (entries, most examples) row numbers, padded with an extra always-zero row
+        groups = [[r for r, o in enumerate(owners) if o == entry_id] for entry_id in self._ids]
+        width = max((len(g) for g in groups), default=1)
+        self._groups = np.full((len(groups), width), self._rows, dtype=np.int64)
+        for i, rows_of in enumerate(groups):
+            self._groups[i, : len(rows_of)] = rows_of
+        self._sizes = np.array([min(len(g), BEST_EXAMPLES) for g in groups], dtype=np.float32)
 
     def scores(self, text: str) -> dict[str, float]:
         """Entry id -> mean of the message's best cosine similarities to its examples."""
-        if not self._groups:
+        if not self._ids:
             return {}
-        vector = np.zeros(len(self._vocab), dtype=np.float32)
-        for term, count in _terms(text).items():
-            col = self._vocab.get(term)
-            if col is not None:
-                vector[col] = (1.0 + math.log(count)) * self._idf[term]
-        norm = float(np.linalg.norm(vector))
+        sims = np.zeros(self._rows + 1, dtype=np.float32)
+        idf = self._idf
+        weights = {t: (1.0 + math.log(c)) * idf[t] for t, c in _terms(text).items() if t in idf}
+        norm = math.sqrt(sum(w * w for w in weights.values()))
         if norm == 0.0:
-            return {entry_id: 0.0 for entry_id in self._groups}
-        sims = self._matrix @ (vector / norm)
-        return {
-            entry_id: float(np.sort(sims[rows])[::-1][:BEST_EXAMPLES].mean())
-            for entry_id, rows in self._groups.items()
-        }
+            return dict.fromkeys(self._ids, 0.0)
+        for term, weight in weights.items():
+            rows, values = self._postings[term]
+            sims[rows] += values * (weight / norm)
+        grouped = sims[self._groups]  # padding reads the zero row
+        k = min(BEST_EXAMPLES, grouped.shape[1])
+        best = -np.partition(-grouped, k - 1, axis=1)[:, :k].sum(axis=1) / self._sizes
+        return dict(zip(self._ids, best.tolist(), strict=True))
