@@ -15,7 +15,11 @@ class PatternMatcher:
 
     def __init__(self, flags: Sequence[Flag]) -> None:
         self._compiled = [
-            (flag.id, lang == "zh-Hans", re.compile(pattern, re.IGNORECASE | re.MULTILINE))
+            (
+                flag.id,
+                lang == "zh-Hans",
+                re.compile(pattern, re.IGNORECASE | re.MULTILINE | re.DOTALL),
+            )
             for flag in flags
             for lang, patterns in flag.patterns
             for pattern in patterns
