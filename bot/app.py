@@ -253,8 +253,6 @@ async def open_services(settings: Settings, embedder: Embedder | None = None) ->
     except BaseException:
         await services.aclose()
         raise
-    if not services.leadership.shared:  # one process: an open run is one it left at a restart
-        await store.close_abandoned_group_runs(services.clock())
     await services.prune()
     # A replica that takes over later prunes at once: the old leader may have died before
     # its daily run.

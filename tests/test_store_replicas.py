@@ -290,30 +290,3 @@ async def test_rounds_run_the_leaders_jobs_only_on_the_leader(pg_url: str) -> No
     finally:
         await first.stop()
         await second.stop()
-
-
-async def test_at_start_sqlite_closes_runs_left_open_but_postgresql_keeps_other_replicas_runs(
-    tmp_path: Any, fake_index_dir: Any, database_url: str
-) -> None:
-    from telegram_harness import telegram_settings
-
-    from bot.app import open_services
-    from bot.quizzes import repo
-    from tests.conftest import FakeEmbedder
-
-    async with await Store.open(database_url) as store, repo.writing(store) as conn:
-        run = await repo.insert_run(conn, -100, "basics")
-    settings = telegram_settings(tmp_path, fake_index_dir, database_url=database_url)
-    services = await open_services(settings, FakeEmbedder())
-    try:
-        async with repo.reading(services.store) as conn:
-            runs = schema.group_quiz_runs
-            stmt = sa.select(runs.c.finished_at).where(runs.c.id == run)
-            finished = (await conn.execute(stmt)).scalar_one()
-        if database_url.startswith("sqlite"):
-            assert finished is not None  # the only process restarted: that quiz is over
-        else:
-            assert finished is None  # another replica may be posting it right now
-        assert services.runs_jobs  # alone on this database: it leads
-    finally:
-        await services.aclose()

@@ -452,3 +452,75 @@ def test_the_poll_seconds_setting_is_strict(tmp_path: Path) -> None:
     for bad in (0, 4, 601):
         with pytest.raises(SettingsError, match="SCAMWISE_GROUP_QUIZ_SECONDS"):
             telegram_settings(tmp_path, tmp_path, group_quiz_seconds=bad)
+
+
+# --- a group quiz whose replica stopped is carried on ------------------------------------------
+
+
+async def stalled_run(tg: BotUnderTest, chat_id: int, next_index: int) -> int:
+    """A run of the starter quiz left at `next_index` by a replica that stopped 10 s ago."""
+    from datetime import UTC, datetime, timedelta
+
+    import sqlalchemy as sa
+
+    from bot.quizzes import repo
+    from bot.storage import schema
+    from bot.telegram.handlers import SERVICES
+
+    store = tg.app.bot_data[SERVICES].store
+    async with repo.writing(store) as conn:
+        run_id = await repo.insert_run(conn, chat_id, "starter")
+        late = datetime.now(UTC) - timedelta(seconds=10)
+        runs = schema.group_quiz_runs
+        stmt = sa.update(runs).where(runs.c.id == run_id)
+        await conn.execute(stmt.values(next_index=next_index, next_at=late))
+    return run_id
+
+
+async def adopt(tg: BotUnderTest) -> int:
+    """What the leading replica's takeover job does each round."""
+    from bot.telegram.handlers import SERVICES
+
+    conversation = tg.app.bot_data[SERVICES].conversation
+    return await group_quizzes_of(tg.app.bot_data).adopt(tg.app.bot, conversation)
+
+
+async def test_a_stopped_replicas_group_quiz_is_carried_on_from_its_step(
+    group: tuple[BotUnderTest, Clock],
+) -> None:
+    tg, clock = group
+    await stalled_run(tg, GROUP_ID, 3)  # polls 1-3 were posted by the replica that stopped
+    assert await adopt(tg) == 1
+    assert await adopt(tg) == 0  # running here now: not started twice
+    for index in range(3, TOTAL):
+        _, resume = await clock.paused()
+        polls = tg.request.of("sendPoll")
+        assert len(polls) == index - 2  # one at a time, from the 4th question on
+        assert polls[-1].params["question"].endswith(" ".join(QUESTIONS[index]["prompt"].split()))
+        resume.set_result(None)
+    task = group_quizzes_of(tg.app.bot_data).task(GROUP_ID)
+    assert task is not None
+    await asyncio.wait_for(task, 10)
+    (board,) = tg.request.of("sendMessage")  # no second intro; the leaderboard
+    assert shown(board) == f"{texts.LEADERBOARD_TITLE}\n\n{texts.LEADERBOARD_NOBODY}"
+    assert await adopt(tg) == 0  # finished: nothing left to carry on
+
+
+async def test_a_step_another_replica_took_is_not_posted_twice(
+    group: tuple[BotUnderTest, Clock],
+) -> None:
+    from bot.quizzes import repo
+    from bot.telegram.handlers import SERVICES
+
+    tg, clock = group
+    run_id = await stalled_run(tg, GROUP_ID, 8)
+    assert await adopt(tg) == 1
+    _, resume = await clock.paused()  # poll 9 posted; meanwhile another replica takes poll 10
+    async with repo.writing(tg.app.bot_data[SERVICES].store) as conn:
+        assert await repo.claim_step(conn, run_id, 9, None)
+    resume.set_result(None)
+    task = group_quizzes_of(tg.app.bot_data).task(GROUP_ID)
+    assert task is not None
+    await asyncio.wait_for(task, 10)
+    assert len(tg.request.of("sendPoll")) == 1  # poll 10 and the leaderboard are the other's
+    assert tg.request.of("sendMessage") == []

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from bot.conversation.check_flow import CheckFlow
     from bot.quizzes.engine import QuizEngine
     from bot.quizzes.models import Quiz
+    from bot.quizzes.repo import Run
 
 log = logging.getLogger(__name__)
 
@@ -286,6 +287,21 @@ class Conversation:
         if self.quiz is None:
             return views.text_reply(texts.QUIZ_UNAVAILABLE)
         return await self.quiz.group_plan(who, quiz_id)
+
+    def group_quiz_resume(self, run: Run) -> QuizPlan | None:
+        """The rest of a group quiz whose replica stopped (None: its quiz is gone)."""
+        return None if self.quiz is None else self.quiz.group_resume(run)
+
+    async def claim_group_step(self, run_id: int, index: int, due_in_s: float | None) -> bool:
+        """Take step `index` of a group quiz run (a poll, then the leaderboard at the end)
+        for this replica, the next due in `due_in_s`; False when another replica took it."""
+        if self.quiz is None:
+            return False
+        return await self.quiz.claim_group_step(run_id, index, due_in_s)
+
+    async def stalled_group_runs(self, stall_s: float, max_age_s: float) -> list[Run]:
+        """Group quiz runs left behind by a replica that stopped (for the leading replica)."""
+        return [] if self.quiz is None else await self.quiz.stalled_group_runs(stall_s, max_age_s)
 
     async def on_poll_sent(
         self, run_id: int, question_index: int, poll_id: str, correct_option: int

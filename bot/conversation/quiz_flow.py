@@ -33,6 +33,7 @@ from bot.quizzes.models import (
 
 if TYPE_CHECKING:
     from bot.quizzes.engine import QuizEngine
+    from bot.quizzes.repo import Run
 
 QUIZ_COMMANDS = frozenset({"quiz", "newclass", "results", "classes", "closeclass"})
 QUIZ_VERBS = frozenset({"quiz", "qs", "qa", "qn"})
@@ -205,6 +206,22 @@ class QuizFlow:
             return text_reply(texts.QUIZ_GROUP_HINT.format(ids=self._ids()))
         run_id = await self.engine.start_group_run(who.chat_id, quiz.id)
         return QuizPlan(run_id, views.group_intro_reply(quiz), views.poll_specs(quiz))
+
+    def group_resume(self, run: Run) -> QuizPlan | None:
+        """The rest of a run another replica left (None when its quiz is no longer loaded)."""
+        quiz = self.engine.quizzes.get(run.quiz_id)
+        if quiz is None:
+            return None
+        intro = views.group_intro_reply(quiz)
+        return QuizPlan(run.id, intro, views.poll_specs(quiz), start=run.next_index)
+
+    async def claim_group_step(self, run_id: int, index: int, due_in_s: float | None) -> bool:
+        """Take a step of a run for this replica; False when another one took it."""
+        return await self.engine.claim_group_step(run_id, index, due_in_s)
+
+    async def stalled_group_runs(self, stall_s: float, max_age_s: float) -> list[Run]:
+        """Runs whose replica stopped before their next step."""
+        return await self.engine.stalled_group_runs(stall_s, max_age_s)
 
     async def poll_sent(
         self, run_id: int, question_index: int, poll_id: str, correct_option: int

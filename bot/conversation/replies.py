@@ -88,3 +88,4 @@ class QuizPlan:
     run_id: int
     intro: Reply
     polls: tuple[PollSpec, ...]
+    start: int = 0  # the step to post first: 0 for a new run, later for one carried on

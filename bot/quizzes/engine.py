@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -239,11 +240,28 @@ class QuizEngine:
 
     # --- group quizzes -----------------------------------------------------------------------
 
-    async def start_group_run(self, chat_id: int, quiz_id: str) -> int:
+    async def start_group_run(
+        self, chat_id: int, quiz_id: str, language: str | None = None
+    ) -> int:
         """Start a group run of a quiz (KeyError for an unknown quiz); returns the run id."""
         quiz = self.quizzes[quiz_id]
         async with repo.writing(self.store) as conn:
-            return await repo.insert_run(conn, chat_id, quiz.id)
+            return await repo.insert_run(conn, chat_id, quiz.id, language)
+
+    async def claim_group_step(self, run_id: int, index: int, due_in_s: float | None) -> bool:
+        """Take step `index` of a run for this replica (the next due in `due_in_s` seconds,
+        None after the last); False when another replica has taken it."""
+        due = None if due_in_s is None else repo.now() + timedelta(seconds=due_in_s)
+        async with repo.writing(self.store) as conn:
+            return await repo.claim_step(conn, run_id, index, due)
+
+    async def stalled_group_runs(self, stall_s: float, max_age_s: float) -> list[repo.Run]:
+        """Runs whose next step is more than `stall_s` late (their replica stopped), at most
+        `max_age_s` late (older ones are closed, not resumed)."""
+        at = repo.now()
+        since = at - timedelta(seconds=max_age_s)
+        async with repo.reading(self.store) as conn:
+            return await repo.stalled_runs(conn, at - timedelta(seconds=stall_s), since)
 
     async def poll_sent(
         self, run_id: int, question_index: int, poll_id: str, correct_option: int

@@ -284,10 +284,54 @@ async def class_answers(
 # --- group quizzes ---------------------------------------------------------------------------
 
 
-async def insert_run(conn: AsyncConnection, chat_id: int, quiz_id: str) -> int:
-    """Start a group quiz run; returns its id."""
-    stmt = sa.insert(runs).values(chat_id=chat_id, quiz_id=quiz_id, started_at=now())
+@dataclass(frozen=True)
+class Run:
+    """An unfinished group quiz run: its next step and when that step is due."""
+
+    id: int
+    chat_id: int
+    quiz_id: str
+    next_index: int
+    next_at: datetime | None
+    language: str | None
+
+
+async def insert_run(
+    conn: AsyncConnection, chat_id: int, quiz_id: str, language: str | None = None
+) -> int:
+    """Start a group quiz run, its first poll due now; returns its id."""
+    at = now()
+    stmt = sa.insert(runs).values(
+        chat_id=chat_id, quiz_id=quiz_id, started_at=at, next_index=0, next_at=at,
+        language=language,
+    )  # fmt: skip
     return await _insert(conn, stmt)
+
+
+async def claim_step(
+    conn: AsyncConnection, run_id: int, index: int, next_at: datetime | None
+) -> bool:
+    """Take step `index` of an open run (moving it on, the next due at `next_at`); False when
+    another replica took it first or the run is finished."""
+    stmt = (
+        sa.update(runs)
+        .where(runs.c.id == run_id, runs.c.next_index == index, runs.c.finished_at.is_(None))
+        .values(next_index=index + 1, next_at=next_at)
+    )
+    return (await conn.execute(stmt)).rowcount == 1
+
+
+async def stalled_runs(
+    conn: AsyncConnection, due_before: datetime, not_before: datetime
+) -> list[Run]:
+    """Open runs whose next step was due between the two times and nobody has taken."""
+    stmt = sa.select(
+        runs.c.id, runs.c.chat_id, runs.c.quiz_id, runs.c.next_index, runs.c.next_at,
+        runs.c.language,
+    ).where(
+        runs.c.finished_at.is_(None), runs.c.next_at < due_before, runs.c.next_at > not_before
+    )  # fmt: skip
+    return [Run(*row) for row in (await conn.execute(stmt.order_by(runs.c.id))).all()]
 
 
 async def finish_run(conn: AsyncConnection, run_id: int) -> None:

@@ -150,6 +150,11 @@ group_quiz_runs = sa.Table(
     sa.Column("quiz_id", sa.String(QUIZ_ID_MAX_CHARS), nullable=False),
     sa.Column("started_at", UTCDateTime(), nullable=False),
     sa.Column("finished_at", UTCDateTime(), nullable=True),
+    # Progress, so that another replica can carry on (revision 0009): the next step (a poll
+    # by question index, then the leaderboard at index n), when it is due, and the language.
+    sa.Column("next_index", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_at", UTCDateTime(), nullable=True),
+    sa.Column("language", sa.String(16), nullable=True),
     # Revision 0007: one unfinished run per chat, whichever replica starts it.
     sa.Index(
         "ux_group_quiz_runs_open_chat",

@@ -20,7 +20,7 @@ from bot.conversation import texts
 from bot.errors import SettingsError
 from bot.search.embedder import Embedder
 from bot.settings import Settings, load_settings
-from bot.telegram.group_quiz import GROUP_QUIZZES, GroupQuizzes
+from bot.telegram.group_quiz import ADOPT_EVERY_S, GROUP_QUIZZES, GroupQuizzes, group_quizzes_of
 from bot.telegram.handlers import SERVICES, add_handlers
 from bot.telegram.redact import install_redaction
 from bot.telegram.retry import RetryingRateLimiter
@@ -98,12 +98,26 @@ def _post_init(settings: Settings, embedder: Embedder | None) -> Hook:
             jobs.run_repeating(
                 prune_job, interval=PRUNE_INTERVAL_S, first=PRUNE_INTERVAL_S, name=PRUNE_JOB
             )
+        if jobs is not None and not jobs.get_jobs_by_name(ADOPT_JOB):
+            jobs.run_repeating(adopt_job, interval=ADOPT_EVERY_S, name=ADOPT_JOB)
         await _set_commands(application)
 
     return post_init
 
 
 PRUNE_JOB = "retention"
+ADOPT_JOB = "group-quiz-takeover"
+
+
+async def adopt_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """On the replica that runs the timed jobs: carry on group quizzes whose replica stopped."""
+    services = context.bot_data.get(SERVICES)
+    if services is None or not services.runs_jobs:
+        return
+    try:
+        await group_quizzes_of(context.bot_data).adopt(context.bot, services.conversation)
+    except Exception as exc:  # the next round tries again
+        log.warning("could not look for group quizzes to carry on: %s", exc)
 
 
 async def prune_job(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -9,15 +9,20 @@ run per chat) stops a second run started by another replica. Telegram quirks:
 - answers cast just before a poll closes may reach us a moment later: a short grace period
   comes before the leaderboard.
 
+The run's progress is in the database: each step (a poll, then the leaderboard) is claimed
+there before it is posted. When the replica running a quiz stops (killed, restarted, or a
+rolling deploy), the replica that runs the timed jobs sees the next step overdue and carries
+the run on from there (`adopt`, every ADOPT_EVERY_S): every step is posted once.
+
 The tasks are plain asyncio tasks, not `Application.create_task`: PTB's `stop()` awaits its
 own tasks, and a quiz of 20 questions can last 200 minutes. `aclose` (post_stop and
-post_shutdown) cancels unfinished runs instead; a cancelled run posts nothing more.
+post_shutdown) cancels unfinished runs instead; a cancelled run posts nothing more here and
+is carried on by the leading replica (on SQLite: by this process once it runs again).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -40,6 +45,12 @@ sleep: Wait = asyncio.sleep
 
 GROUP_QUIZZES = "group-quizzes"  # key of the GroupQuizzes in application.bot_data
 ANSWER_GRACE_S = 2.0
+# The leading replica carries on a run whose next step is this late (its replica stopped), if
+# it is not older than RESUME_MAX_AGE_S (older runs are closed, not resumed); it looks every
+# ADOPT_EVERY_S.
+STALL_S = 5.0
+RESUME_MAX_AGE_S = 600.0
+ADOPT_EVERY_S = 3.0
 
 ALREADY_RUNNING = (
     "A quiz is already running in this chat. Answer its polls, and start another one once "
@@ -96,11 +107,7 @@ class GroupQuizzes:
         if isinstance(plan, Reply):  # an unknown quiz: the hint with the quiz ids
             self._chats.discard(chat_id)
             return [plan]
-        task = asyncio.create_task(
-            self._run(bot, conversation, chat_id, plan, quote), name=f"group-quiz-{chat_id}"
-        )
-        self._tasks[chat_id] = task
-        task.add_done_callback(lambda _: self._forget(chat_id, task))
+        self._launch(bot, conversation, chat_id, plan, quote)
         return []
 
     def _forget(self, chat_id: int, task: asyncio.Task[None]) -> None:
@@ -116,11 +123,21 @@ class GroupQuizzes:
     async def _run(
         self, bot: Bot, conversation: Conversation, chat_id: int, plan: QuizPlan, quote: int | None
     ) -> None:
-        """Intro, one poll at a time, then the leaderboard; errors end the run politely."""
-        sent = 0
+        """Intro, one poll at a time, then the leaderboard; errors end the run politely.
+
+        Each step is claimed in the database before it is posted, so when another replica
+        carries the run on (this one stopped, or was too slow), every step is posted once.
+        """
+        sent, total = 0, len(plan.polls)
         try:
-            await render.send_replies(bot, chat_id, [plan.intro], quote=quote)
-            for index, spec in enumerate(plan.polls):
+            if plan.start == 0:
+                await render.send_replies(bot, chat_id, [plan.intro], quote=quote)
+            for index in range(plan.start, total):
+                spec = plan.polls[index]
+                pause = self.seconds + (ANSWER_GRACE_S if index == total - 1 else 0.0)
+                if not await conversation.claim_group_step(plan.run_id, index, pause):
+                    log.info("group quiz run %s carried on by another replica", plan.run_id)
+                    return
                 message = await render.send_quiz_poll(bot, chat_id, spec, self.seconds)
                 if message.poll is None:
                     raise TelegramError("sendPoll returned a message without a poll")
@@ -129,12 +146,13 @@ class GroupQuizzes:
                     plan.run_id, index, message.poll.id, spec.correct_option
                 )
                 sent += 1
-                last = index == len(plan.polls) - 1
-                await self._pause(self.seconds + (ANSWER_GRACE_S if last else 0.0))
+                await self._pause(pause)
+            if not await conversation.claim_group_step(plan.run_id, total, None):
+                return  # another replica posts the leaderboard
         except asyncio.CancelledError:
-            log.info("group quiz run %s in chat %s cancelled", plan.run_id, chat_id)
-            with contextlib.suppress(Exception):  # close it, so the chat can start another
-                await conversation.group_leaderboard(plan.run_id)
+            # Stopping (a restart, a rolling deploy): the run stays open, and the replica that
+            # runs the timed jobs carries it on from the step it was at.
+            log.info("group quiz run %s in chat %s stopped here", plan.run_id, chat_id)
             raise
         except Exception:
             log.exception("group quiz run %s in chat %s failed", plan.run_id, chat_id)
@@ -144,8 +162,35 @@ class GroupQuizzes:
         except Exception:
             log.exception("could not finish group quiz run %s", plan.run_id)
             return
-        if sent:
+        if sent or plan.start:
             await _say(bot, chat_id, board)
+
+    async def adopt(self, bot: Bot, conversation: Conversation) -> int:
+        """Carry on the runs whose replica stopped (the leading replica calls this)."""
+        runs = await conversation.stalled_group_runs(STALL_S, RESUME_MAX_AGE_S)
+        adopted = 0
+        for run in runs:
+            if run.chat_id in self._chats:
+                continue  # running here (only late)
+            plan = conversation.group_quiz_resume(run)
+            if plan is None:  # its quiz is gone: close it
+                await conversation.group_leaderboard(run.id)
+                continue
+            log.info("carrying on group quiz run %s in chat %s", run.id, run.chat_id)
+            self._launch(bot, conversation, run.chat_id, plan, None)
+            adopted += 1
+        return adopted
+
+    def _launch(
+        self, bot: Bot, conversation: Conversation, chat_id: int, plan: QuizPlan, quote: int | None
+    ) -> None:
+        """Run a plan in the background; the chat is busy until it ends."""
+        self._chats.add(chat_id)
+        task = asyncio.create_task(
+            self._run(bot, conversation, chat_id, plan, quote), name=f"group-quiz-{chat_id}"
+        )
+        self._tasks[chat_id] = task
+        task.add_done_callback(lambda _: self._forget(chat_id, task))
 
     async def aclose(self) -> None:
         """Cancel every unfinished run and wait until they have stopped."""
