@@ -455,6 +455,9 @@ async def run(args: argparse.Namespace, work: Path, pg: PostgresServer) -> dict[
         if args.keep_logs:
             for replica in replicas:
                 (args.keep_logs / f"{replica.name}.log").write_text(replica.log_text())
+            calls = [{"method": c.method, "at": round(c.at - started, 2), **c.params}
+                     for c in tg.calls]  # fmt: skip
+            (args.keep_logs / "calls.json").write_text(json.dumps(calls, ensure_ascii=False))
         await tg.stop()
         await proxy.stop()
     figures["seconds"] = round(time.monotonic() - started, 1)

@@ -131,7 +131,21 @@ async def test_scoring_and_summary(engine: QuizEngine) -> None:
         3,
         (Missed(1, "Question 2?", "Option B", "Because 2.", "task-scam"),),
     )
-    assert isinstance(await engine.next(MEI, step.attempt_id, 2), Expired)  # finished
+    # The last Next delivered again (a replica died before its reply): the same summary.
+    assert await engine.next(MEI, step.attempt_id, 2) == summary
+    assert isinstance(await engine.next(MEI, step.attempt_id, 1), Expired)  # long gone
+
+
+async def test_a_next_delivered_again_shows_the_same_question(engine: QuizEngine) -> None:
+    step = await engine.start(MEI, "demo")
+    assert isinstance(step, QuestionStep)
+    await engine.answer(MEI, step.attempt_id, 0, 0)
+    second = await engine.next(MEI, step.attempt_id, 0)
+    assert isinstance(second, QuestionStep) and second.index == 1
+    assert await engine.next(MEI, step.attempt_id, 0) == second  # handled again: same step
+    await engine.answer(MEI, step.attempt_id, 1, 0)
+    assert isinstance(await engine.next(MEI, step.attempt_id, 0), Expired)  # moved on since
+    assert await engine.next(MEI, 999, 0) == Expired()  # no such attempt
 
 
 async def test_unknown_quiz(engine: QuizEngine) -> None:

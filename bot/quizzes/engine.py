@@ -153,6 +153,9 @@ class QuizEngine:
     async def next(self, user_id: int, attempt_id: int, question_index: int) -> NextOutcome:
         """After an answer: the next question, or the summary (and the attempt is finished)."""
         async with repo.writing(self.store) as conn:
+            repeated = await self._next_again(conn, user_id, attempt_id, question_index)
+            if repeated is not None:
+                return repeated
             loaded = await self._load(conn, user_id, attempt_id)
             if not isinstance(loaded, tuple):
                 return loaded
@@ -166,6 +169,27 @@ class QuizEngine:
             if finish:
                 return await _summary(conn, quiz, attempt)
             return _step(quiz, attempt, position)
+
+    async def _next_again(
+        self, conn: AsyncConnection, user_id: int, attempt_id: int, question_index: int
+    ) -> QuestionStep | Summary | None:
+        """The same answer to a Next press handled already (Telegram delivered it again, or
+        a replica died before its reply went out): the question or summary it moved to."""
+        attempt = await repo.get_attempt(conn, attempt_id)
+        if attempt is None or attempt.user_id != user_id:
+            return None
+        quiz = self.quizzes.get(attempt.quiz_id)
+        if quiz is None or attempt.position != question_index + 1:
+            return None
+        if attempt.finished:
+            return (
+                await _summary(conn, quiz, attempt)
+                if attempt.position == len(quiz.questions)
+                else None
+            )
+        if await repo.is_answered(conn, attempt.id, attempt.position):
+            return None  # the user has moved on since
+        return _step(quiz, attempt, attempt.position)
 
     async def _load(
         self, conn: AsyncConnection, user_id: int, attempt_id: int
