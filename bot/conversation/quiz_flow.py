@@ -17,6 +17,8 @@ from bot.conversation.actions import Action
 from bot.conversation.markup import plain
 from bot.conversation.replies import Outcome, QuizPlan, Reply, Who
 from bot.conversation.utf16 import utf16_cut
+from bot.i18n import _
+from bot.i18n.speaker import link_payload
 from bot.quizzes import views
 from bot.quizzes.models import (
     AlreadyAnswered,
@@ -61,11 +63,11 @@ class QuizFlow:
 
     def link(self, quiz_id: str, code: str | None = None) -> str:
         """The t.me deep link of a quiz or a class."""
-        return views.quiz_link(self.bot_username(), quiz_payload(quiz_id, code))
+        return views.quiz_link(self.bot_username(), link_payload(quiz_payload(quiz_id, code)))
 
     def _ids(self) -> str:
         """The quiz ids, for usage hints."""
-        return ", ".join(self.engine.quizzes) or "(none yet)"
+        return ", ".join(self.engine.quizzes) or _("(none yet)")
 
     # --- commands and deep links -------------------------------------------------------------
 
@@ -83,7 +85,7 @@ class QuizFlow:
     async def _quiz(self, who: Who, quiz_id: str) -> list[Reply]:
         """/quiz: the list, or start one; in groups, how group quizzes work."""
         if who.group:
-            return [text_reply(texts.QUIZ_GROUP_HINT.format(ids=self._ids()))]
+            return [text_reply(_(texts.QUIZ_GROUP_HINT).format(ids=self._ids()))]
         if not quiz_id:
             return [views.quiz_list_reply(self.engine.quizzes.values())]
         return [await self._start_reply(who, quiz_id)]
@@ -113,14 +115,14 @@ class QuizFlow:
         if isinstance(result, ClassClosed):
             return views.class_closed_reply(result)
         # The id is what the user typed: echo a short piece of it, never the whole thing.
-        intro = texts.QUIZ_UNKNOWN.format(quiz_id=utf16_cut(result.quiz_id, MAX_ECHO))
+        intro = _(texts.QUIZ_UNKNOWN).format(quiz_id=utf16_cut(result.quiz_id, MAX_ECHO))
         return views.quiz_list_reply(self.engine.quizzes.values(), intro)
 
     async def _new_class(self, who: Who, quiz_id: str) -> list[Reply]:
         """/newclass <quiz>: a class link with its QR code."""
         quiz = self.engine.quizzes.get(quiz_id)
         if quiz is None:
-            return [text_reply(texts.CLASS_USAGE.format(ids=self._ids()))]
+            return [text_reply(_(texts.CLASS_USAGE).format(ids=self._ids()))]
         code = await self.engine.create_class(who.user_id, quiz.id)
         url = self.link(quiz.id, code)
         from bot.quizzes.qr import qr_png
@@ -131,10 +133,10 @@ class QuizFlow:
     async def _results(self, who: Who, code: str) -> list[Reply]:
         """/results <code>: anonymous figures and a chart, for the creator only."""
         if not code:
-            return [text_reply(texts.RESULTS_USAGE)]
+            return [text_reply(_(texts.RESULTS_USAGE))]
         results = await self.engine.results(code, who.user_id)
         if isinstance(results, NotAllowed):
-            return [text_reply(texts.RESULTS_NOT_ALLOWED)]
+            return [text_reply(_(texts.RESULTS_NOT_ALLOWED))]
         chart = None
         if results.participants:
             from bot.quizzes.charts import results_chart_png
@@ -149,11 +151,11 @@ class QuizFlow:
     async def _close_class(self, who: Who, code: str) -> list[Reply]:
         """/closeclass <code>: close a class, for the creator only."""
         if not code:
-            return [text_reply(texts.CLOSE_USAGE)]
+            return [text_reply(_(texts.CLOSE_USAGE))]
         closed = await self.engine.close_class(code, who.user_id)
         if isinstance(closed, NotAllowed):
-            return [text_reply(texts.CLOSE_NOT_ALLOWED)]
-        return [text_reply(texts.CLOSE_DONE.format(code=code, title=closed.title))]
+            return [text_reply(_(texts.CLOSE_NOT_ALLOWED))]
+        return [text_reply(_(texts.CLOSE_DONE).format(code=code, title=closed.title))]
 
     # --- buttons -----------------------------------------------------------------------------
 
@@ -178,9 +180,9 @@ class QuizFlow:
         if isinstance(result, AnswerResult):
             return Outcome([views.answer_reply(result)])
         if isinstance(result, AlreadyAnswered) and result.verdict is not None:
-            return Outcome([views.answer_reply(result.verdict)], texts.QUIZ_ALREADY_ANSWERED)
+            return Outcome([views.answer_reply(result.verdict)], _(texts.QUIZ_ALREADY_ANSWERED))
         if isinstance(result, AlreadyAnswered):
-            return Outcome(notice=texts.QUIZ_ALREADY_ANSWERED)
+            return Outcome(notice=_(texts.QUIZ_ALREADY_ANSWERED))
         if isinstance(result, ClassClosed):
             return Outcome([views.class_closed_reply(result, edit=True)])
         return None
@@ -202,7 +204,7 @@ class QuizFlow:
         """A run id, an intro and the polls of a group quiz; a hint for an unknown quiz."""
         quiz = self.engine.quizzes.get(quiz_id)
         if quiz is None:
-            return text_reply(texts.QUIZ_GROUP_HINT.format(ids=self._ids()))
+            return text_reply(_(texts.QUIZ_GROUP_HINT).format(ids=self._ids()))
         run_id = await self.engine.start_group_run(who.chat_id, quiz.id)
         return QuizPlan(run_id, views.group_intro_reply(quiz), views.poll_specs(quiz))
 

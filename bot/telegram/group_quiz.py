@@ -26,6 +26,7 @@ from telegram.error import TelegramError
 from bot.conversation.core import Conversation
 from bot.conversation.markup import plain
 from bot.conversation.replies import Button, QuizPlan, Reply, Who
+from bot.i18n import N_, _
 from bot.telegram import render
 
 log = logging.getLogger(__name__)
@@ -38,25 +39,25 @@ sleep: Wait = asyncio.sleep
 GROUP_QUIZZES = "group-quizzes"  # key of the GroupQuizzes in application.bot_data
 ANSWER_GRACE_S = 2.0
 
-ALREADY_RUNNING = (
+ALREADY_RUNNING = N_(
     "A quiz is already running in this chat. Answer its polls, and start another one once "
     "the results are in."
 )
-POLLS_FAILED = (
+POLLS_FAILED = N_(
     "Sorry, something went wrong while posting this quiz, so it has stopped. Please check that "
     "I'm allowed to send polls in this chat, then try again."
 )
-PRIVATE_ONLY = (
+PRIVATE_ONLY = N_(
     "Class tools work in a private chat with me, so class codes and results stay with the "
     "educator. Please message me privately and send the command there."
 )
-OPEN_PRIVATE_CHAT = "💬 Message me privately"
+OPEN_PRIVATE_CHAT = N_("💬 Message me privately")
 
 
 def private_only_reply(bot_username: str) -> Reply:
     """The answer to /newclass, /results and friends in a group: take it to a private chat."""
-    button = Button(OPEN_PRIVATE_CHAT, url=f"https://t.me/{bot_username}")
-    return Reply((plain(PRIVATE_ONLY),), ((button,),))
+    button = Button(_(OPEN_PRIVATE_CHAT), url=f"https://t.me/{bot_username}")
+    return Reply((plain(_(PRIVATE_ONLY)),), ((button,),))
 
 
 class GroupQuizzes:
@@ -79,7 +80,7 @@ class GroupQuizzes:
         """Start a run of a quiz in the chat; what to say now (nothing when it started)."""
         chat_id = who.chat_id
         if chat_id in self._chats:
-            return [Reply((plain(ALREADY_RUNNING),))]
+            return await conversation.say(who, lambda: [Reply((plain(_(ALREADY_RUNNING)),))])
         # Claimed before the first await: two /quiz commands handled at once start one run.
         self._chats.add(chat_id)
         try:
@@ -91,7 +92,7 @@ class GroupQuizzes:
             self._chats.discard(chat_id)
             return [plan]
         task = asyncio.create_task(
-            self._run(bot, conversation, chat_id, plan, quote), name=f"group-quiz-{chat_id}"
+            self._run(bot, conversation, who, plan, quote), name=f"group-quiz-{chat_id}"
         )
         self._tasks[chat_id] = task
         task.add_done_callback(lambda _: self._forget(chat_id, task))
@@ -108,10 +109,10 @@ class GroupQuizzes:
         await (self._wait or sleep)(seconds)
 
     async def _run(
-        self, bot: Bot, conversation: Conversation, chat_id: int, plan: QuizPlan, quote: int | None
+        self, bot: Bot, conversation: Conversation, who: Who, plan: QuizPlan, quote: int | None
     ) -> None:
         """Intro, one poll at a time, then the leaderboard; errors end the run politely."""
-        sent = 0
+        chat_id, sent = who.chat_id, 0
         try:
             await render.send_replies(bot, chat_id, [plan.intro], quote=quote)
             for index, spec in enumerate(plan.polls):
@@ -130,7 +131,8 @@ class GroupQuizzes:
             raise
         except Exception:
             log.exception("group quiz run %s in chat %s failed", plan.run_id, chat_id)
-            await _say(bot, chat_id, Reply((plain(POLLS_FAILED),)))
+            failed = await conversation.say(who, lambda: [Reply((plain(_(POLLS_FAILED)),))])
+            await _say(bot, chat_id, failed[0])
         try:
             board = await conversation.group_leaderboard(plan.run_id)  # marks the run finished
         except Exception:

@@ -1,0 +1,38 @@
+"""Knowledge content other than entries in one language, with English where zh is absent.
+
+Entries go through bot.knowledge.localize.entry_text. Sources, regions, quizzes and red flags
+get their zh blocks from the knowledge helpers; until a block exists (or on content without
+one) these accessors give the English text, so nothing breaks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.knowledge.localize import content_language
+
+
+def _zh(obj: object, lang: str) -> Any:
+    """The object's zh block when `lang` is Chinese and it has one, else None."""
+    return getattr(obj, "zh", None) if content_language(lang) != "en" else None
+
+
+def _field(block: Any, name: str) -> Any:
+    if block is None:
+        return None
+    if isinstance(block, str):  # a one-field block, e.g. a help line's `zh: …`
+        return block
+    return block.get(name) if isinstance(block, dict) else getattr(block, name, None)
+
+
+def pick(obj: object, lang: str, name: str, english: Any) -> Any:
+    """Field `name` of the zh block in Chinese (when present and non-empty), else `english`."""
+    value = _field(_zh(obj, lang), name)
+    return value if value else english
+
+
+def source_text(source: Any, lang: str) -> tuple[str, str]:
+    """(title, publisher) of a source."""
+    return pick(source, lang, "title", source.title), pick(
+        source, lang, "publisher", source.publisher
+    )
