@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.errors import KnowledgeError, Problem
-from bot.knowledge.loader import ENTRIES_DIR, entry_files, load_knowledge
+from bot.knowledge.loader import ENTRIES_DIR, entry_files, folder_languages, load_knowledge
 from bot.knowledge.models import KnowledgeBase
 from bot.knowledge.validate import validate_entries
 from bot.knowledge.yaml_lines import read_yaml
@@ -26,7 +26,8 @@ def _entries_as_written(directory: Path) -> KnowledgeBase:
         doc = read_yaml(path, f"{ENTRIES_DIR}/{path.name}", ignored)
         if doc is not None:
             entries += [draft.entry for draft in validate_entries(doc, ignored)]
-    return KnowledgeBase(entries=tuple(e for e in entries if e.id))
+    languages = folder_languages(directory, ignored)  # so the quizzes still need their Chinese
+    return KnowledgeBase(entries=tuple(e for e in entries if e.id), languages=languages)
 
 
 def load_content(directory: Path) -> tuple[KnowledgeBase, dict[str, Quiz]]:

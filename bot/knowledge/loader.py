@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.errors import KnowledgeError, Problem
 from bot.knowledge.flags import FLAGS_FILE, validate_flags
+from bot.knowledge.languages import LANGUAGES_FILE, load_languages, needs_chinese
 from bot.knowledge.models import Flag, KnowledgeBase
 from bot.knowledge.regions import REGIONS_FILE, check_hotline_lines, load_regions
 from bot.knowledge.validate import (
@@ -40,14 +41,25 @@ def entry_files(directory: Path) -> list[Path]:
     return sorted(p for p in folder.glob("*.yaml") if p.is_file()) if folder.is_dir() else []
 
 
-def _load_sources(directory: Path, root: Path, problems: list[Problem]) -> SourcesResult | None:
+def _load_sources(
+    directory: Path, root: Path, problems: list[Problem], require_zh: bool
+) -> SourcesResult | None:
     """Read and validate sources.yaml; returns the result, or None if it could not be parsed."""
     path = directory / SOURCES_FILE
     doc = read_yaml(path, display_path(path, root), problems)
-    return None if doc is None else validate_sources(doc, problems)
+    return None if doc is None else validate_sources(doc, problems, require_zh=require_zh)
 
 
-def _load_entries(directory: Path, root: Path, problems: list[Problem]) -> list[EntryDraft]:
+def folder_languages(directory: Path, problems: list[Problem]) -> tuple[str, ...]:
+    """The languages a knowledge folder declares in languages.yaml (English when absent)."""
+    directory = Path(directory)
+    file = display_path(directory / LANGUAGES_FILE, directory.resolve().parent)
+    return load_languages(directory, file, problems)
+
+
+def _load_entries(
+    directory: Path, root: Path, problems: list[Problem], require_zh: bool
+) -> list[EntryDraft]:
     """Read and validate every entry file, keeping file order."""
     files = entry_files(directory)
     if not files:
@@ -57,7 +69,7 @@ def _load_entries(directory: Path, root: Path, problems: list[Problem]) -> list[
     for path in files:
         doc = read_yaml(path, display_path(path, root), problems)
         if doc is not None:
-            drafts.extend(validate_entries(doc, problems))
+            drafts.extend(validate_entries(doc, problems, require_zh=require_zh))
     return drafts
 
 
@@ -67,20 +79,23 @@ def _sort_key(problem: Problem) -> tuple[str, int, str, str]:
 
 
 def load_knowledge(directory: Path) -> KnowledgeBase:
-    """Load `<dir>/sources.yaml` and `<dir>/entries/*.yaml`; raise KnowledgeError listing all."""
+    """Load `<dir>/sources.yaml`, `<dir>/entries/*.yaml`, regions.yaml and flags.yaml in the
+    languages of languages.yaml; raise KnowledgeError listing every problem."""
     directory = Path(directory)
     root = directory.resolve().parent
     if not directory.is_dir():
         raise KnowledgeError([Problem(directory.as_posix(), 0, "", "knowledge folder not found")])
     problems: list[Problem] = []
-    sources = _load_sources(directory, root, problems)
-    drafts = _load_entries(directory, root, problems)
+    languages = folder_languages(directory, problems)
+    require_zh = needs_chinese(languages)
+    sources = _load_sources(directory, root, problems, require_zh)
+    drafts = _load_entries(directory, root, problems, require_zh)
     if sources is None:
         check_references(drafts, None, problems)
     else:
         check_references(drafts, sources.ids, problems, sources.sources)
     regions_file = display_path(directory / REGIONS_FILE, root)
-    regions = load_regions(directory, regions_file, problems)
+    regions = load_regions(directory, regions_file, problems, require_zh=require_zh)
     if regions is not None:
         check_hotline_lines(regions, [(d.entry, d.checker) for d in drafts], problems)
     flags = _load_flags(directory, root, {d.entry.id for d in drafts}, problems)
@@ -88,7 +103,9 @@ def load_knowledge(directory: Path) -> KnowledgeBase:
         raise KnowledgeError(sorted(problems, key=_sort_key))
     valid_sources = sources.sources if sources is not None else {}
     entries = tuple(d.entry for d in drafts)
-    return KnowledgeBase(entries=entries, sources=valid_sources, regions=regions, flags=flags)
+    return KnowledgeBase(
+        entries=entries, sources=valid_sources, regions=regions, flags=flags, languages=languages
+    )
 
 
 def _load_flags(

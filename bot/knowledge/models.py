@@ -28,6 +28,14 @@ SOURCE_KINDS: tuple[str, ...] = ("document", "checked", "internal")
 
 
 @dataclass(frozen=True)
+class SourceTranslation:
+    """A shown source's title and publisher in Simplified Chinese (`zh:` in sources.yaml)."""
+
+    title: str
+    publisher: str
+
+
+@dataclass(frozen=True)
 class Source:
     """A document that entries cite."""
 
@@ -38,6 +46,7 @@ class Source:
     url: str | None = None
     notes: str | None = None
     kind: str = "document"
+    zh: SourceTranslation | None = None
 
     @property
     def shown(self) -> bool:
@@ -113,6 +122,8 @@ class KnowledgeBase:
     sources: dict[str, Source] = field(default_factory=dict)
     regions: RegionBook | None = None
     flags: tuple[Flag, ...] = ()
+    # The languages every user-facing text is written in (languages.yaml; English when absent).
+    languages: tuple[str, ...] = ("en",)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_id", {e.id: e for e in self.entries})

@@ -1,8 +1,11 @@
-"""What must be the same in every language of a text: numbers, hotlines, links, e-mails."""
+"""What every translation must keep: its block, and the numbers, hotlines, links and e-mails
+of the English, the same in every language."""
 
 from __future__ import annotations
 
 import re
+
+from bot.knowledge.yaml_lines import FieldChecker
 
 # A web address or e-mail, or a number of three or more digits (hotlines, years, amounts) or
 # with a decimal point or percent sign (figures). Commas between digit groups are ignored, so
@@ -46,3 +49,45 @@ def describe_differences(english: str, translated: str) -> str | None:
     if not parts:
         return None
     return "; ".join(parts) + ": numbers, hotlines and links must be the same in both"
+
+
+def report_differences(
+    zh: FieldChecker, field: str, english: object, translated: object, line: int | None = None
+) -> None:
+    """Report `field` of a zh block when its numbers or links differ from the English text."""
+    if isinstance(english, str) and isinstance(translated, str):
+        problem = describe_differences(english, translated)
+        if problem:
+            zh.report(field, problem, line)
+
+
+def report_list_differences(
+    english: FieldChecker, key: str, zh: FieldChecker, zh_key: str
+) -> None:
+    """A zh list matches the English one item for item: same count, same numbers and links."""
+    ours, theirs = english.mapping.get(key), zh.mapping.get(zh_key)
+    if not (isinstance(ours, list) and isinstance(theirs, list)):
+        return
+    if len(ours) != len(theirs):
+        zh.report(zh_key, f"has {len(theirs)} item(s); the English {key} has {len(ours)}")
+        return
+    for (i, ours_item, _), (_, theirs_item, line) in zip(
+        english.indexed(key), zh.indexed(zh_key), strict=False
+    ):
+        report_differences(zh, f"{zh_key}[{i}]", ours_item, theirs_item, line)
+
+
+def translation_block(
+    checker: FieldChecker, keys: tuple[str, ...], *, required: bool
+) -> FieldChecker | None:
+    """The checker of a mapping's `zh` block (unknown keys reported), or None when absent;
+    a missing block is a problem at the mapping's line when the folder requires Chinese."""
+    if required and not checker.has("zh"):
+        fields = ", ".join(keys)
+        message = f"missing the Chinese translation: add zh: {{{fields}}} (knowledge/README.md)"
+        checker.report("zh", message, checker.mapping.line)
+        return None
+    zh = checker.sub("zh")
+    if zh is not None:
+        zh.check_keys(keys)
+    return zh

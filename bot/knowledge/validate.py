@@ -13,18 +13,23 @@ from bot.knowledge.models import (
     TOPICS,
     Entry,
     Source,
+    SourceTranslation,
     Translation,
 )
-from bot.knowledge.parity import describe_differences
+from bot.knowledge.parity import report_differences, report_list_differences, translation_block
 from bot.knowledge.placeholders import PLACEHOLDERS, unknown_placeholders
 from bot.knowledge.yaml_lines import FieldChecker, YamlDoc, fold, suggest, top_level_list
 
-SOURCE_KEYS = ("id", "title", "publisher", "date", "url", "notes", "kind")
+SOURCE_KEYS = ("id", "title", "publisher", "date", "url", "notes", "kind", "zh")
+SOURCE_ZH_KEYS = ("title", "publisher")
 ENTRY_KEYS = (
     "id", "topic", "title", "questions", "answer", "red_flags", "what_to_do", "sources",
     "tags", "related", "short", "examples", "zh",
 )  # fmt: skip
 ZH_KEYS = ("title", "short", "questions", "answer", "red_flags", "what_to_do")
+# Entries must carry their zh block once their translations (issue 15) are merged; until then a
+# zh block is validated when present but may be missing (sources, quizzes, regions: required).
+ENTRY_TRANSLATIONS_REQUIRED = False
 MAX_SHORT_ZH_CHARS = 110  # Chinese has no spaces: a phone-sized short answer, in characters
 MIN_QUESTIONS = 4
 MIN_ANSWER_WORDS = 40
@@ -115,7 +120,20 @@ def _date(checker: FieldChecker) -> str | None:
     return text
 
 
-def _source(checker: FieldChecker) -> Source | None:
+def _source_translation(
+    checker: FieldChecker, shown: bool, required: bool
+) -> SourceTranslation | None:
+    """A shown source's title and publisher in Chinese, with the English numbers and links."""
+    zh = translation_block(checker, SOURCE_ZH_KEYS, required=required and shown)
+    if zh is None:
+        return None
+    title, publisher = zh.text("title"), zh.text("publisher")
+    for key in SOURCE_ZH_KEYS:
+        report_differences(zh, key, checker.mapping.get(key), zh.mapping.get(key))
+    return SourceTranslation(title, publisher) if title and publisher else None
+
+
+def _source(checker: FieldChecker, require_zh: bool = False) -> Source | None:
     """One Source, or None when any of its fields is invalid."""
     checker.check_keys(SOURCE_KEYS)
     source_id = checker.kebab("id")
@@ -123,7 +141,10 @@ def _source(checker: FieldChecker) -> Source | None:
     when = _date(checker)
     url, notes = checker.text("url", required=False), checker.text("notes", required=False)
     kind = checker.choice("kind", SOURCE_KINDS, required=False)
+    zh = _source_translation(checker, kind != "internal", require_zh)
     if checker.has("kind") and kind is None:
+        return None
+    if checker.has("zh") and zh is None:
         return None
     if url is not None and not url.startswith(("http://", "https://")):
         checker.report("url", f"'{url}' must start with http:// or https://")
@@ -132,11 +153,14 @@ def _source(checker: FieldChecker) -> Source | None:
         return None
     if checker.has("notes") and notes is None:
         return None
-    return Source(source_id, title, publisher, when, url, notes, kind or "document")
+    return Source(source_id, title, publisher, when, url, notes, kind or "document", zh)
 
 
-def validate_sources(doc: YamlDoc, problems: list[Problem]) -> SourcesResult:
-    """Validate a parsed sources.yaml; duplicate ids are reported naming both places."""
+def validate_sources(
+    doc: YamlDoc, problems: list[Problem], *, require_zh: bool = False
+) -> SourcesResult:
+    """Validate a parsed sources.yaml; duplicate ids are reported naming both places.
+    With `require_zh`, every source shown to readers needs its `zh` block."""
     result = SourcesResult()
     ids: list[tuple[str, Place]] = []
     for checker in top_level_list(doc, "sources", problems):
@@ -144,7 +168,7 @@ def validate_sources(doc: YamlDoc, problems: list[Problem]) -> SourcesResult:
         if raw_id is not None:
             result.ids.add(raw_id)
             ids.append((raw_id, Place(doc.file, checker.line("id"))))
-        source = _source(checker)
+        source = _source(checker, require_zh)
         if source is not None and source.id not in result.sources:
             result.sources[source.id] = source
     report_duplicate_ids(ids, "source", problems)
@@ -228,12 +252,11 @@ def _no_repeats(checker: FieldChecker, key: str) -> None:
         seen.add(text)
 
 
-def _translation(checker: FieldChecker) -> Translation | None:
+def _translation(checker: FieldChecker, required: bool) -> Translation | None:
     """The `zh` block: the entry in Simplified Chinese, list for list with the English."""
-    zh = checker.sub("zh")
+    zh = translation_block(checker, ZH_KEYS, required=required)
     if zh is None:
         return None
-    zh.check_keys(ZH_KEYS)
     title, answer, short = zh.text("title"), zh.text("answer"), zh.text("short")
     questions = zh.text_list("questions", min_items=MIN_QUESTIONS) or ()
     red_flags = zh.text_list("red_flags", required=False) or ()
@@ -242,36 +265,16 @@ def _translation(checker: FieldChecker) -> Translation | None:
         _plain_text(zh, key)
     if short is not None and len(short) > MAX_SHORT_ZH_CHARS:
         zh.report("short", f"has {len(short)} characters; at most {MAX_SHORT_ZH_CHARS}")
+    for key in ("title", "short", "answer"):
+        report_differences(zh, key, checker.mapping.get(key), zh.mapping.get(key))
     for key in ("red_flags", "what_to_do"):
-        english = checker.mapping.get(key)
-        theirs = zh.mapping.get(key)
-        if isinstance(english, list) and isinstance(theirs, list) and len(english) != len(theirs):
-            zh.report(key, f"has {len(theirs)} item(s); the English {key} has {len(english)}")
-    _check_parity(checker, zh)
+        report_list_differences(checker, key, zh, key)
     if title is None or answer is None:
         return None
     return Translation(title, answer, red_flags, what_to_do, short or "", questions)
 
 
-def _check_parity(english: FieldChecker, zh: FieldChecker) -> None:
-    """Report numbers, hotlines and links that differ between an English field and its `zh`."""
-    for key in ("title", "short", "answer"):
-        ours, theirs = english.mapping.get(key), zh.mapping.get(key)
-        if isinstance(ours, str) and isinstance(theirs, str):
-            problem = describe_differences(ours, theirs)
-            if problem:
-                zh.report(key, problem)
-    for key in ("red_flags", "what_to_do"):
-        ours_list, theirs_list = english.indexed(key), zh.indexed(key)
-        if len(ours_list) != len(theirs_list):
-            continue  # the item count is reported on its own
-        for (i, ours_item, _), (_, theirs_item, line) in zip(ours_list, theirs_list, strict=True):
-            problem = describe_differences(ours_item, theirs_item)
-            if problem:
-                zh.report(f"{key}[{i}]", problem, line)
-
-
-def _entry(checker: FieldChecker) -> Entry:
+def _entry(checker: FieldChecker, require_zh: bool) -> Entry:
     """Build one Entry, reporting every fault; invalid fields fall back to empty values."""
     checker.check_keys(ENTRY_KEYS)
     entry_id = checker.kebab("id")
@@ -303,16 +306,19 @@ def _entry(checker: FieldChecker) -> Entry:
         related=related or (),
         short=_short(checker) or "",
         examples=_examples(checker, scam=not relaxed),
-        zh=_translation(checker),
+        zh=_translation(checker, require_zh and ENTRY_TRANSLATIONS_REQUIRED),
         file=checker.file,
         line=checker.mapping.line,
     )
 
 
-def validate_entries(doc: YamlDoc, problems: list[Problem]) -> list[EntryDraft]:
-    """Validate one parsed entry file (a list of entry mappings), in file order."""
+def validate_entries(
+    doc: YamlDoc, problems: list[Problem], *, require_zh: bool = False
+) -> list[EntryDraft]:
+    """Validate one parsed entry file (a list of entry mappings), in file order. With
+    `require_zh` (and ENTRY_TRANSLATIONS_REQUIRED), every entry needs its `zh` block."""
     return [
-        EntryDraft(_entry(checker), _raw_id(checker), checker)
+        EntryDraft(_entry(checker, require_zh), _raw_id(checker), checker)
         for checker in top_level_list(doc, "entries", problems)
     ]
 

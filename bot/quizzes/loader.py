@@ -2,7 +2,10 @@
 
 Each file is one mapping: `id` (kebab-case, equal to the file name), `title`, `description`
 and `questions`, a list of mappings with `prompt`, `options`, `answer` (0-based index into
-options), `explanation` and `entry` (the id of a knowledge entry to learn more from).
+options), `explanation` and `entry` (the id of a knowledge entry to learn more from). The quiz
+and each question carry a Simplified Chinese `zh` block (required when the knowledge folder's
+languages.yaml names zh-Hans): `zh: {title, description}` and `zh: {prompt, options,
+explanation}`, the options in the same count and order as the English.
 """
 
 from __future__ import annotations
@@ -10,8 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.errors import KnowledgeError, Problem
+from bot.knowledge.languages import needs_chinese
 from bot.knowledge.loader import display_path
 from bot.knowledge.models import KnowledgeBase
+from bot.knowledge.parity import report_differences, report_list_differences, translation_block
 from bot.knowledge.validate import Place, report_duplicate_ids
 from bot.knowledge.yaml_lines import FieldChecker, LineDict, describe, read_yaml, suggest
 from bot.quizzes.models import (
@@ -23,13 +28,17 @@ from bot.quizzes.models import (
     OPTION_MAX_CHARS,
     PROMPT_MAX_CHARS,
     QUIZ_ID_MAX_CHARS,
+    QuestionTranslation,
     Quiz,
     QuizQuestion,
+    QuizTranslation,
 )
 
 QUIZZES_DIR = "quizzes"
-QUIZ_KEYS = ("id", "title", "description", "questions")
-QUESTION_KEYS = ("prompt", "options", "answer", "explanation", "entry")
+QUIZ_KEYS = ("id", "title", "description", "zh", "questions")
+QUIZ_ZH_KEYS = ("title", "description")
+QUESTION_KEYS = ("prompt", "options", "answer", "explanation", "entry", "zh")
+QUESTION_ZH_KEYS = ("prompt", "options", "explanation")
 
 
 def quiz_files(directory: Path) -> list[Path]:
@@ -68,6 +77,26 @@ def _options(checker: FieldChecker) -> tuple[str, ...] | None:
     return options if len(options) >= MIN_OPTIONS else None
 
 
+def _question_translation(checker: FieldChecker, required: bool) -> QuestionTranslation | None:
+    """The question in Chinese: the same limits, option for option with the English, and the
+    same numbers and links."""
+    zh = translation_block(checker, QUESTION_ZH_KEYS, required=required)
+    if zh is None:
+        return None
+    prompt = _limited(zh, "prompt", PROMPT_MAX_CHARS)
+    options = _options(zh)
+    explanation = _limited(zh, "explanation", EXPLANATION_MAX_CHARS)
+    for key in ("prompt", "explanation"):
+        report_differences(zh, key, checker.mapping.get(key), zh.mapping.get(key))
+    report_list_differences(checker, "options", zh, "options")
+    english = checker.mapping.get("options")
+    if prompt is None or options is None or explanation is None:
+        return None
+    if isinstance(english, list) and len(english) != len(options):
+        return None
+    return QuestionTranslation(prompt, options, explanation)
+
+
 def _answer(checker: FieldChecker, options: tuple[str, ...] | None) -> int | None:
     """The index of the right option: 0 for the first one."""
     answer = checker.integer("answer")
@@ -90,7 +119,7 @@ def _entry(checker: FieldChecker, kb: KnowledgeBase) -> str | None:
     return entry
 
 
-def _question(checker: FieldChecker, kb: KnowledgeBase) -> QuizQuestion | None:
+def _question(checker: FieldChecker, kb: KnowledgeBase, require_zh: bool) -> QuizQuestion | None:
     """One question, or None after reporting what is wrong with it."""
     checker.check_keys(QUESTION_KEYS)
     prompt = _limited(checker, "prompt", PROMPT_MAX_CHARS)
@@ -98,12 +127,28 @@ def _question(checker: FieldChecker, kb: KnowledgeBase) -> QuizQuestion | None:
     answer = _answer(checker, options)
     explanation = _limited(checker, "explanation", EXPLANATION_MAX_CHARS)
     entry = _entry(checker, kb)
+    zh = _question_translation(checker, require_zh)
     if prompt is None or options is None or answer is None or explanation is None:
         return None
-    return None if entry is None else QuizQuestion(prompt, options, answer, explanation, entry)
+    if entry is None or (checker.has("zh") and zh is None):
+        return None
+    return QuizQuestion(prompt, options, answer, explanation, entry, zh)
 
 
-def _questions(checker: FieldChecker, kb: KnowledgeBase) -> tuple[QuizQuestion, ...]:
+def _quiz_translation(checker: FieldChecker, required: bool) -> QuizTranslation | None:
+    """The quiz's title and description in Chinese."""
+    zh = translation_block(checker, QUIZ_ZH_KEYS, required=required)
+    if zh is None:
+        return None
+    title, description = zh.text("title"), zh.text("description")
+    for key in QUIZ_ZH_KEYS:
+        report_differences(zh, key, checker.mapping.get(key), zh.mapping.get(key))
+    return QuizTranslation(title, description) if title and description else None
+
+
+def _questions(
+    checker: FieldChecker, kb: KnowledgeBase, require_zh: bool
+) -> tuple[QuizQuestion, ...]:
     """MIN..MAX_QUESTIONS valid questions (invalid ones are reported and left out)."""
     raw = checker.mapping.get("questions")
     if "questions" in checker.mapping and (raw is None or raw == []):
@@ -111,7 +156,7 @@ def _questions(checker: FieldChecker, kb: KnowledgeBase) -> tuple[QuizQuestion, 
     elif isinstance(raw, list) and len(raw) > MAX_QUESTIONS:
         message = f"has {len(raw)} questions; at most {MAX_QUESTIONS} are allowed"
         checker.report("questions", message)
-    questions = (_question(item, kb) for item in checker.items("questions"))
+    questions = (_question(item, kb, require_zh) for item in checker.items("questions"))
     return tuple(q for q in questions if q is not None)
 
 
@@ -131,10 +176,12 @@ def _quiz_id(checker: FieldChecker, path: Path) -> str | None:
 def _quiz(checker: FieldChecker, path: Path, kb: KnowledgeBase) -> Quiz:
     """Build one Quiz, reporting every fault; invalid fields fall back to empty values."""
     checker.check_keys(QUIZ_KEYS)
+    require_zh = needs_chinese(kb.languages)
     quiz_id = _quiz_id(checker, path)
     title, description = checker.text("title"), checker.text("description")
-    questions = _questions(checker, kb)
-    return Quiz(quiz_id or "", title or "", description or "", questions)
+    zh = _quiz_translation(checker, require_zh)
+    questions = _questions(checker, kb, require_zh)
+    return Quiz(quiz_id or "", title or "", description or "", questions, zh)
 
 
 def _load_file(
@@ -146,7 +193,8 @@ def _load_file(
         return None
     if not isinstance(doc.data, LineDict):
         got = "an empty file" if doc.data is None else describe(doc.data)
-        message = f"expected a mapping with {', '.join(QUIZ_KEYS)}, got {got}"
+        keys = ", ".join(k for k in QUIZ_KEYS if k != "zh")
+        message = f"expected a mapping with {keys}, got {got}"
         problems.append(Problem(file, 1, "", message))
         return None
     checker = FieldChecker(file, doc.data, problems)
@@ -159,7 +207,8 @@ def _sort_key(problem: Problem) -> tuple[str, int, str, str]:
 
 
 def load_quizzes(directory: Path, kb: KnowledgeBase) -> dict[str, Quiz]:
-    """Load `<dir>/*.yaml` (no folder: no quizzes); raise KnowledgeError listing all problems."""
+    """Load `<dir>/*.yaml` (no folder: no quizzes); raise KnowledgeError listing all problems.
+    The quizzes need their Chinese when `kb` (their knowledge folder) is written in zh-Hans."""
     directory = Path(directory)
     root = directory.resolve().parent.parent
     problems: list[Problem] = []

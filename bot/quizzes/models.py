@@ -36,6 +36,15 @@ def is_code(text: str) -> bool:
 
 
 @dataclass(frozen=True)
+class QuestionTranslation:
+    """A question in Simplified Chinese: options in the same count and order as the English."""
+
+    prompt: str
+    options: tuple[str, ...]
+    explanation: str
+
+
+@dataclass(frozen=True)
 class QuizQuestion:
     """One multiple-choice question; `answer` indexes `options`, `entry` names a KB entry."""
 
@@ -44,6 +53,15 @@ class QuizQuestion:
     answer: int
     explanation: str
     entry: str
+    zh: QuestionTranslation | None = None
+
+
+@dataclass(frozen=True)
+class QuizTranslation:
+    """A quiz's title and description in Simplified Chinese."""
+
+    title: str
+    description: str
 
 
 @dataclass(frozen=True)
@@ -54,6 +72,7 @@ class Quiz:
     title: str
     description: str
     questions: tuple[QuizQuestion, ...]
+    zh: QuizTranslation | None = None
 
 
 @dataclass(frozen=True)
