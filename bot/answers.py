@@ -6,8 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.i18n import _, current_language
-from bot.i18n.content import source_text
-from bot.knowledge.localize import entry_text
+from bot.knowledge.localize import entry_text, source_text
 from bot.knowledge.models import Entry, KnowledgeBase
 from bot.knowledge.placeholders import fill
 
@@ -62,8 +61,10 @@ def compose(
     sources = []
     for source in (kb.sources.get(sid) for sid in entry.sources):
         if source is not None and source.shown:
-            title, publisher = source_text(source, lang)
-            sources.append(SourceRef(title, publisher, source.date, source.url, source.kind))
+            names = source_text(source, lang)
+            sources.append(
+                SourceRef(names.title, names.publisher, source.date, source.url, source.kind)
+            )
     related = tuple(
         (r.id, entry_text(r, lang).title)
         for r in (kb.get(rid) for rid in entry.related)

@@ -306,7 +306,7 @@ class Conversation:
 
     async def _language_chosen(self, name: str) -> Outcome:
         said = _(texts.LANGUAGE_CHOSEN).format(language=name)
-        return Outcome([views.text_reply(said, edit=True)], said)
+        return Outcome([views.text_reply(said, edit=True)])
 
     async def _button(self, who: Who, action: Action | None) -> Outcome:
         outcome = await self._dispatch(who, action) if action is not None else None

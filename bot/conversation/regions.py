@@ -16,8 +16,8 @@ from bot.conversation.actions import encode
 from bot.conversation.markup import Span, bold, italic, plain
 from bot.conversation.replies import Button, Reply
 from bot.i18n import N_, _, current_language
-from bot.i18n.content import pick
-from bot.knowledge.regions import HelpLine, Region, RegionBook
+from bot.knowledge.localize import book_text, region_text
+from bot.knowledge.regions import Region, RegionBook
 
 log = logging.getLogger(__name__)
 
@@ -109,34 +109,29 @@ class RegionMemory:
 
 def region_name(region: Region) -> str:
     """The region's name in the current language."""
-    return str(pick(region, current_language(), "name", region.name))
+    return region_text(region, current_language()).name
 
 
 def region_label(region: Region) -> str:
     """Flag and name, for buttons and headings."""
-    return f"{region.flag} {region_name(region)}"
-
-
-def line_text(line: HelpLine) -> str:
-    """One help line's text in the current language."""
-    return str(pick(line, current_language(), "text", line.text))
+    return region_text(region, current_language()).label
 
 
 def everywhere(book: RegionBook) -> tuple[str, ...]:
     """The lines shown for every region, in the current language."""
-    return tuple(pick(book, current_language(), "everywhere", book.everywhere))
+    return book_text(book, current_language()).everywhere
 
 
 def hotline_line(book: RegionBook) -> str:
     """The entries' standard hotline line in the current language (replaced when shown)."""
-    return " ".join(str(pick(book, current_language(), "hotline_line", book.hotline_line)).split())
+    return " ".join(book_text(book, current_language()).hotline_line.split())
 
 
 def region_lines(book: RegionBook, region: Region) -> list[Span]:
     """One bullet per line, with what it is for, then the lines for everyone."""
     spans: list[Span] = []
-    for line in region.lines:
-        spans += [plain(f"\n• {line_text(line)} "), italic(f"({_(KIND_LABELS[line.kind])})")]
+    for line in region_text(region, current_language()).lines:
+        spans += [plain(f"\n• {line.text} "), italic(f"({_(KIND_LABELS[line.kind])})")]
     spans += [plain(f"\n• {text}") for text in everywhere(book)]
     return spans
 
@@ -204,6 +199,7 @@ def others_reply(book: RegionBook, back: str) -> Reply:
     spans: list[Span] = [bold(_(OTHERS_TITLE))]
     for region in book.regions:
         spans += [plain("\n\n"), bold(region_label(region))]
-        spans += [plain(f"\n• {line_text(line)}") for line in region.lines]
+        lines = region_text(region, current_language()).lines
+        spans += [plain(f"\n• {line.text}") for line in lines]
     spans += [plain("\n\n"), italic(_(CHECKED).format(checked=book.checked))]
     return Reply(tuple(spans), ((Button(_(BACK_LABEL), back),),), edit=True)

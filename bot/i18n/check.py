@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
@@ -28,7 +29,7 @@ from bot.i18n.catalog import LOCALE_DIR, LOCALES, po_path, read_catalog
 from bot.knowledge.parity import fixed_tokens
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
-KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
+KEYWORDS: dict[str, Any] = {"_": None, "N_": None, "ngettext": (1, 2)}
 METHODS = [("**/locale/**", "ignore"), ("**.py", "python")]
 _FIXED = re.compile(r"/[a-z]+\b|\{[a-z_]*\}|\d+")
 
@@ -94,12 +95,13 @@ def check_catalog(
     wanted = {e.msgid: e for e in extracted}
     for found in wanted.values():
         if catalog.get(found.msgid) is None:
-            message = (
+            said = (
                 f"msgid {_label(found.msgid)} is not in {po_file}: run `python -m bot i18n "
                 "update`, then translate it"
             )
-            problems.append(Problem(found.file, found.line, "", message))
-    for message in catalog:
+            problems.append(Problem(found.file, found.line, "", said))
+    for entry in catalog:
+        message: Any = entry
         if not message.id:
             continue
         msgid: MsgId = (

@@ -1,8 +1,8 @@
-"""Knowledge content other than entries in one language, with English where zh is absent.
+"""A zh field of knowledge that bot.knowledge.localize has no accessor for (red flags).
 
-Entries go through bot.knowledge.localize.entry_text. Sources, regions, quizzes and red flags
-get their zh blocks from the knowledge helpers; until a block exists (or on content without
-one) these accessors give the English text, so nothing breaks.
+Entries, quizzes, sources and regions go through bot.knowledge.localize. The message checker's
+flags get their zh name and why from flags.yaml; until a flag has them, `pick` gives the
+English text, so nothing breaks.
 """
 
 from __future__ import annotations
@@ -29,10 +29,3 @@ def pick(obj: object, lang: str, name: str, english: Any) -> Any:
     """Field `name` of the zh block in Chinese (when present and non-empty), else `english`."""
     value = _field(_zh(obj, lang), name)
     return value if value else english
-
-
-def source_text(source: Any, lang: str) -> tuple[str, str]:
-    """(title, publisher) of a source."""
-    return pick(source, lang, "title", source.title), pick(
-        source, lang, "publisher", source.publisher
-    )

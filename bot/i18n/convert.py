@@ -68,4 +68,4 @@ def convert_any(value: T, convert: Convert) -> T:
         result = replace(value, intro=convert_reply(value.intro, convert), polls=polls)
     elif isinstance(value, list):
         result = [convert_any(v, convert) for v in value]
-    return result  # type: ignore[no-any-return]
+    return result
