@@ -17,6 +17,9 @@ from bot.settings import Settings, env_name
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWN_VARIABLES = {env_name(f) for f in Settings.model_fields}
+# Variables only Compose reads (for the ha profile), listed commented out in .env.example.
+COMPOSE_VARIABLES = {"POSTGRES_PASSWORD", "SCAMWISE_PUBLIC_HOST"}
+BOT_SERVICES = ("bot", "bot-a", "bot-b")  # services that run the ScamWise image
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +30,7 @@ def compose() -> dict:
 def test_compose_has_a_bot_and_a_one_shot_index_service(compose: dict) -> None:
     bot, index = compose["services"]["bot"], compose["services"]["index"]
     assert bot["restart"] in {"unless-stopped", "always", "on-failure"}
-    assert "profiles" not in bot and index["profiles"] == ["tools"]
+    assert bot["profiles"] == ["single"] and index["profiles"] == ["tools"]
     assert "restart" not in index
     assert index["command"][-1] == "scripts/build_index.py"
 
@@ -41,19 +44,44 @@ def test_compose_keeps_the_database_on_a_named_volume(compose: dict) -> None:
 
 
 def test_compose_token_comes_from_env_or_secret(compose: dict) -> None:
-    bot = compose["services"]["bot"]
-    assert bot["secrets"] == ["telegram_bot_token"]
     secret = compose["secrets"]["telegram_bot_token"]
     assert secret.get("environment") == "TELEGRAM_BOT_TOKEN" or Path(secret["file"]).exists()
-    assert bot["environment"]["TELEGRAM_BOT_TOKEN_FILE"] == "/run/secrets/telegram_bot_token"
+    for name in BOT_SERVICES:
+        bot = compose["services"][name]
+        assert bot["secrets"] == ["telegram_bot_token"], name
+        assert bot["environment"]["TELEGRAM_BOT_TOKEN"] == "", name
+        assert bot["environment"]["TELEGRAM_BOT_TOKEN_FILE"] == "/run/secrets/telegram_bot_token"
+
+
+def test_compose_ha_profile_is_postgres_two_webhook_replicas_and_a_proxy(compose: dict) -> None:
+    services = compose["services"]
+    ha = {name for name, s in services.items() if s.get("profiles") == ["ha"]}
+    assert ha == {"postgres", "bot-a", "bot-b", "proxy"}
+    postgres = services["postgres"]
+    assert postgres["volumes"][0].split(":")[0] in compose["volumes"]
+    assert "pg_isready" in " ".join(postgres["healthcheck"]["test"])
+    a, b = services["bot-a"], services["bot-b"]
+    assert a == b  # one definition, two replicas
+    env = a["environment"]
+    assert env["SCAMWISE_DATABASE_URL"].startswith("postgresql+asyncpg://")
+    assert env["SCAMWISE_WEBHOOK_URL"].startswith("https://")
+    assert "SCAMWISE_WEBHOOK_SECRET" in env["SCAMWISE_WEBHOOK_SECRET"]  # from .env, required
+    assert a["depends_on"]["postgres"]["condition"] == "service_healthy"
+    caddyfile = (ROOT / "deploy" / "Caddyfile").read_text(encoding="utf-8")
+    port = env["SCAMWISE_WEBHOOK_PORT"]
+    assert f"bot-a:{port} bot-b:{port}" in caddyfile and "health_uri /healthz" in caddyfile
+    assert "/telegram" in caddyfile and env["SCAMWISE_WEBHOOK_URL"].endswith("/telegram")
+    example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    for variable in COMPOSE_VARIABLES:
+        assert f"# {variable}=" in example, variable
 
 
 def test_compose_references_only_existing_files_and_settings(compose: dict) -> None:
     for name, service in compose["services"].items():
-        context = ROOT / service.get("build", ".")
-        assert (context / "Dockerfile").is_file(), name
-        for variable in service.get("environment", {}):
-            assert variable in KNOWN_VARIABLES, (name, variable)
+        if "build" in service:  # our image (postgres and caddy have variables of their own)
+            assert (ROOT / service["build"] / "Dockerfile").is_file(), name
+            for variable in service.get("environment", {}):
+                assert variable in KNOWN_VARIABLES, (name, variable)
         for mount in service.get("volumes", []):
             source = mount.split(":")[0]
             if source.startswith("."):
@@ -62,7 +90,7 @@ def test_compose_references_only_existing_files_and_settings(compose: dict) -> N
                 assert source in compose["volumes"], (name, source)
     text = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
     for variable in re.findall(r"\$\{(\w+)", text):
-        assert variable in KNOWN_VARIABLES, variable
+        assert variable in KNOWN_VARIABLES | COMPOSE_VARIABLES, variable
 
 
 def test_dockerfile_is_slim_cpu_non_root_with_index_and_healthcheck() -> None:
