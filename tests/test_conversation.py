@@ -512,7 +512,7 @@ def test_flood_state_is_bounded_by_time_and_by_count() -> None:
     guard.check(1)  # a window later, the idle ones are swept on the next event
     assert len(guard) == 1
     # Forgetting never lets a flooder through inside their window.
-    for _ in range(2):
+    for _attempt in range(2):
         guard.check(7)
     assert guard.check(7) is Verdict.NOTICE and guard.check(7) is Verdict.DROP
 

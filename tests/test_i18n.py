@@ -48,7 +48,9 @@ class CharEmbedder:
             words += [chinese[i : i + 2] for i in range(max(len(chinese) - 1, 0))]
             for word in words:
                 out[row, hashlib.sha256(word.encode()).digest()[0] * 8 % self.dim] += 1.0
-                out[row, int.from_bytes(hashlib.sha256(word.encode()).digest()[1:3]) % self.dim] += 1
+                out[
+                    row, int.from_bytes(hashlib.sha256(word.encode()).digest()[1:3]) % self.dim
+                ] += 1
             norm = np.linalg.norm(out[row])
             out[row] = out[row] / norm if norm else out[row]
         return out
@@ -131,6 +133,7 @@ def test_language_codes_map_to_tags(code: str | None, lang: str | None) -> None:
         ("刷单返利是不是骗局", "zh-Hans"), ("搵工俾按金係唔係呃人", "zh-Hant"),
         ("網購賣家要我先匯款", "zh-Hant"), ("is this job offer real", "en"),
         ("USDT?", None), ("ok", None), ("😀 123", None), ("tg上有人叫我刷单", "zh-Hans"),
+        ("USDT是什么", "zh-Hans"), ("vx加我", "zh-Hans"), ("is 刷单返利 a scam or not", "en"),
     ],
 )  # fmt: skip
 def test_the_written_language_is_read_from_the_message(text: str, lang: str | None) -> None:
@@ -196,7 +199,9 @@ def test_the_catalogue_check_fails_on_a_changed_number_command_or_placeholder(
     for old, new in (("发 /report 看看", "发 /help 看看"), ("一天给500", "一天给五百")):
         assert old in text
         text = text.replace(old, new)
-    text = text.replace('msgstr "搞定：关于你的数据已经全部删除（{records}）。"', 'msgstr "搞定。"')
+    text = text.replace(
+        'msgstr "搞定：关于你的数据已经全部删除（{records}）。"', 'msgstr "搞定。"'
+    )
     po.write_text(text, encoding="utf-8")
     said = [str(p) for p in check_all(locale_dir=locale)]
     assert len(said) == 3, said
@@ -236,8 +241,12 @@ def test_overrides_fix_what_opencc_gets_wrong_and_only_that() -> None:
     assert traditional.convert(text, "tw") == "先轉帳到安全帳戶，再下載這個軟體，國家反詐中心APP"
     assert traditional.convert(text, "hk") == "先轉賬到安全帳戶，再下載這個軟件，國家反詐中心APP"
     assert traditional.convert("我收到一条信息", "tw") == "我收到一條訊息"
-    assert traditional.convert("你的个人信息", "tw") == "你的個人資訊"  # information: OpenCC is right
-    assert traditional.convert("/quiz 500 https://a.example", "hk") == "/quiz 500 https://a.example"
+    assert (
+        traditional.convert("你的个人信息", "tw") == "你的個人資訊"
+    )  # information: OpenCC is right
+    assert (
+        traditional.convert("/quiz 500 https://a.example", "hk") == "/quiz 500 https://a.example"
+    )
 
 
 def test_override_file_errors_name_file_line_and_field(tmp_path: Path) -> None:
@@ -251,7 +260,9 @@ def test_override_file_errors_name_file_line_and_field(tmp_path: Path) -> None:
     said = str(caught.value)
     assert "knowledge/zh-hant-overrides.yaml:3: zh: 'account' must be a Simplified" in said
     assert "knowledge/zh-hant-overrides.yaml:5: zh: needs at least one of: hk, tw, hant" in said
-    assert "knowledge/zh-hant-overrides.yaml:6: zh: '账号' is listed twice (first at line 1)" in said
+    assert (
+        "knowledge/zh-hant-overrides.yaml:6: zh: '账号' is listed twice (first at line 1)" in said
+    )
     assert "knowledge/zh-hant-overrides.yaml:10: mo: unknown key 'mo'" in said
 
 
@@ -369,6 +380,11 @@ def _sent(calls: list[Call]) -> list[Call]:
     return [c for c in calls if c.method in {"sendMessage", "editMessageText"}]
 
 
+def _text(call: Call) -> str:
+    """A sent message's text without its HTML."""
+    return html.unescape(re.sub(r"<[^>]+>", "", call.params["text"]))
+
+
 def _labels(call: Call) -> list[str]:
     return [b["text"] for row in keyboard_data(call) for b in row]
 
@@ -381,15 +397,15 @@ async def test_a_chinese_question_gets_a_chinese_answer_and_chinese_buttons(
     tg: BotUnderTest, entry: Any
 ) -> None:
     [answer] = _sent(await tg.send(tg.updates.text(entry.zh.questions[1])))
-    assert html.unescape(answer.params["text"]).startswith(entry.zh.title)
+    assert _text(answer).startswith(entry.zh.title)
     with speaking("zh-Hans"):
         wanted = [_(entry_views.RED_FLAGS_LABEL), _(entry_views.WHAT_TO_DO_LABEL)]
     assert _labels(answer)[:2] == wanted
     assert all(len(d.encode()) <= MAX_ACTION_BYTES for d in _data(answer))
     [section] = _sent(await tg.press(answer, _data(answer)[0]))
-    assert entry.zh.red_flags[0] in html.unescape(section.params["text"])
+    assert entry.zh.red_flags[0] in _text(section)
     [english] = _sent(await tg.send(tg.updates.text(entry.questions[1])))
-    assert html.unescape(english.params["text"]).startswith(entry.title)
+    assert _text(english).startswith(entry.title)
     assert _labels(english)[:2] == [entry_views.RED_FLAGS_LABEL, entry_views.WHAT_TO_DO_LABEL]
     assert _data(english) == _data(answer)  # the same entry, the same buttons
 
@@ -417,16 +433,13 @@ async def test_traditional_output_for_a_zh_hk_user(tg: BotUnderTest, entry: Any)
     assert _labels(welcome)[0] == traditional.convert(browse, "hk")
     assert _data(welcome) == ["menu", "tip", "report", "quiz"]  # callback data is not converted
     [answer] = _sent(await tg.send(tg.updates.text(entry.zh.questions[0])))
-    assert html.unescape(answer.params["text"]).startswith(
-        traditional.convert(entry.zh.title, "hk")
-    )
+    assert _text(answer).startswith(traditional.convert(entry.zh.title, "hk"))
     [asked] = _sent(await tg.press(answer, entry_views.view(ENTRY, entry_views.WHAT_TO_DO)))
     # Chose Taiwan: from now on the Taiwan phrase set, whatever the app's language_code.
     [steps] = _sent(await tg.press(asked, f"rs:tw:{ENTRY}"))
-    shown = html.unescape(steps.params["text"])
-    with speaking("zh-Hans"):
-        title = entry_text(entry, "zh-Hans").title
-    assert shown.startswith(traditional.convert(title, "tw"))
+    tw_title = traditional.convert(entry.zh.title, "tw")
+    assert tw_title != traditional.convert(entry.zh.title, "hk")  # 影片 in Taiwan, 視頻 in HK
+    assert _text(steps).startswith(tw_title)
 
 
 async def test_language_persists_across_a_restart_and_forgetme_deletes_it(
@@ -455,13 +468,18 @@ async def test_language_persists_across_a_restart_and_forgetme_deletes_it(
 # --- console --------------------------------------------------------------------------------
 
 
-async def test_console_transcript_in_chinese_exact(tmp_path: Path, kb: KnowledgeBase) -> None:
-    from tests.test_conversation import MemoryRecorder, scripted
-
-    conversation = Conversation(
-        kb, scripted({}), MemoryRecorder(), traditional=Traditional(load_overrides(KNOWLEDGE))
-    )
+async def test_console_transcript_in_chinese_exact(
+    tmp_path: Path, kb: KnowledgeBase, zh_search: Any
+) -> None:
+    conversation, store = await conversation_on(tmp_path, kb, zh_search)
     chat = ConsoleChat(conversation, Who(1, 1, first_name="you", language_code="zh"))
+    try:
+        await _console_script(chat)
+    finally:
+        await store.close()
+
+
+async def _console_script(chat: ConsoleChat) -> None:
     assert await chat.handle("  ") == [
         "打个问题，或者把收到的信息粘贴过来，也可以选个数字，或者发 /help。"
     ]

@@ -123,8 +123,9 @@ class Conversation:
         this for their own fixed texts too, so that everything a user reads is in one language.
         """
         lang = await self.speaker.resolve(who, text)
-        with speaking(lang):
+        with speaking(lang, await self.speaker.shown(lang, who)):
             result = await build()
+        # Read again: the event may have just chosen a region (Taiwan words from this reply on).
         return await self.speaker.finish(lang, who, result)
 
     async def say(self, who: Who, build: Callable[[], list[Reply]]) -> list[Reply]:

@@ -3,6 +3,6 @@
 No `telegram` import here: the adapters pass plain values (a language_code, a region).
 """
 
-from bot.i18n.context import N_, _, current_language, ngettext, speaking
+from bot.i18n.context import N_, _, as_shown, current_language, ngettext, speaking
 
-__all__ = ["N_", "_", "current_language", "ngettext", "speaking"]
+__all__ = ["N_", "_", "as_shown", "current_language", "ngettext", "speaking"]

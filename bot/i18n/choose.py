@@ -63,10 +63,18 @@ def chinese_script(text: str) -> str:
 
 
 def written_language(text: str) -> str | None:
-    """The language a message is written in, or None when it does not say (too short)."""
-    if _CJK.search(text):
+    """The language a message is written in, or None when it does not say (too short).
+
+    Chinese wins when its characters outnumber twice the Latin words ("tg上有人叫我刷单",
+    "USDT是什么"); English needs two Latin words ("is 刷单返利 a scam" is English).
+    """
+    chinese = len(_CJK.findall(text))
+    words = len(_WORD.findall(text))
+    if chinese and chinese > 2 * words:
         return chinese_script(text)
-    return EN if len(_WORD.findall(text)) >= MIN_ENGLISH_WORDS else None
+    if words >= MIN_ENGLISH_WORDS:
+        return EN
+    return chinese_script(text) if chinese else None
 
 
 class LanguageStore(Protocol):

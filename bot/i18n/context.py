@@ -8,13 +8,16 @@ keeps concurrent updates apart: each asyncio task has its own.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 
 from bot.i18n.catalog import catalogue
 from bot.knowledge.localize import DEFAULT_LANGUAGE
 
 _language: ContextVar[str] = ContextVar("scamwise_language", default=DEFAULT_LANGUAGE)
+# How a finished text is shown (Simplified -> Traditional for zh-Hant), for the few texts that
+# leave as pixels and cannot be converted afterwards (chart labels).
+_shown: ContextVar[Callable[[str], str] | None] = ContextVar("scamwise_shown", default=None)
 
 
 def current_language() -> str:
@@ -23,13 +26,20 @@ def current_language() -> str:
 
 
 @contextlib.contextmanager
-def speaking(lang: str) -> Iterator[str]:
-    """Build replies in `lang` inside the block."""
-    token = _language.set(lang)
+def speaking(lang: str, shown: Callable[[str], str] | None = None) -> Iterator[str]:
+    """Build replies in `lang` inside the block (`shown`: the Traditional conversion, if any)."""
+    token, shown_token = _language.set(lang), _shown.set(shown)
     try:
         yield lang
     finally:
+        _shown.reset(shown_token)
         _language.reset(token)
+
+
+def as_shown(text: str) -> str:
+    """`text` as the user will read it (converted now, for text drawn into an image)."""
+    shown = _shown.get()
+    return shown(text) if shown is not None else text
 
 
 def _(msgid: str) -> str:

@@ -8,6 +8,7 @@ into the Traditional variant of the user's region (bot.i18n.hant).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TypeVar
 
 from bot.conversation.replies import Who
@@ -63,12 +64,22 @@ class Speaker:
             log.exception("could not read the region of a user")
             return None
 
+    async def shown(self, lang: str, who: Who | None) -> Callable[[str], str] | None:
+        """How this user reads a text: the Traditional conversion for zh-Hant, else None."""
+        if lang != HANT:
+            return None
+        region = await self._region(who.user_id) if who is not None else None
+        variant = variant_for(region, who.language_code if who else "")
+        return lambda text: self.traditional.convert(text, variant)
+
     async def finish(self, lang: str, who: Who | None, value: T) -> T:
         """The reply as the user reads it: Traditional for zh-Hant, else unchanged."""
-        if lang != HANT:
-            return value
-        region = await self._region(who.user_id) if who is not None else None
-        return self.finish_as(variant_for(region, who.language_code if who else ""), value)
+        return self.apply(await self.shown(lang, who), value)
+
+    @staticmethod
+    def apply(shown: Callable[[str], str] | None, value: T) -> T:
+        """Convert a reply with `shown` (from `shown()`; None leaves it as it is)."""
+        return convert_any(value, shown) if shown is not None else value
 
     def finish_quick(self, lang: str, who: Who, value: T) -> T:
         """`finish` without a store read (the variant from the language_code only)."""
