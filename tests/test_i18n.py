@@ -495,3 +495,34 @@ async def _console_script(chat: ConsoleChat) -> None:
     assert await chat.handle("1") == [
         "OK, I'll answer in English from now on. Change it any time with /language."
     ]
+
+
+# --- the message check ------------------------------------------------------------------------
+
+
+def test_the_check_report_speaks_chinese(kb: KnowledgeBase) -> None:
+    from bot.checking.checker import UNCHECKED
+    from bot.checking.result import CheckResult, FlagHit, LinkInfo, Span, TypeMatch, Verdict
+    from bot.conversation.check_flow import check_reply
+
+    link = LinkInfo(
+        Span(0, 14, "http://bit.ly/x"), "bit.ly", "bit.ly",
+        ("It is a shortened link: you cannot see where it really goes.",), risky=True,
+    )  # fmt: skip
+    flag = kb.flags[0]
+    hit = FlagHit(flag.id, flag.name, flag.why, flag.severity, (Span(0, 4, "pay"),), "pattern")
+    match = TypeMatch(ENTRY, "Task scams", 0.9, ("Stop paying.",))
+    warned = CheckResult(Verdict.SCAM, (hit,), (match,), (link,), (), (), (), "pay", UNCHECKED)
+    quiet = CheckResult(Verdict.NONE, (), (), (), (), (), (), "hello", UNCHECKED)
+    with speaking("zh-Hans"):
+        scam = check_reply(warned, kb).plain_text()
+        none = check_reply(quiet, kb).plain_text()
+        buttons = check_reply(warned, kb).button_labels()
+    entry = kb.get(ENTRY)
+    assert entry is not None and entry.zh is not None
+    assert scam.startswith("🚨 这很像诈骗。") and "🚩 危险信号" in scam
+    assert "这是个短链接" in scam and f"它最像：{entry.zh.title}" in scam
+    assert entry.zh.what_to_do[0] in scam  # the entry's steps, in Chinese
+    assert buttons[-1] == "🆘 去哪举报、打哪些热线"
+    assert none.startswith("🔎 没发现危险信号") and "我没有点开任何链接" in none
+    assert "I did not open" not in none and "Stop paying." not in scam
