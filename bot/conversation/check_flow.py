@@ -17,8 +17,7 @@ from bot.conversation.actions import encode
 from bot.conversation.markup import Span, bold, italic, plain
 from bot.conversation.replies import Article, Button, Reply, Who
 from bot.i18n import N_, _, current_language
-from bot.i18n.content import pick
-from bot.knowledge.localize import entry_text
+from bot.knowledge.localize import content_language, entry_text
 from bot.knowledge.models import KnowledgeBase
 
 log = logging.getLogger(__name__)
@@ -54,11 +53,16 @@ def _quote(text: str, limit: int = MAX_QUOTE) -> str:
 
 
 def flag_text(hit: FlagHit, kb: KnowledgeBase | None) -> tuple[str, str]:
-    """(name, why) of a flag found, in the current language (English where zh is absent)."""
-    lang = current_language()
-    flag = next((f for f in kb.flags if f.id == hit.id), None) if kb is not None else None
-    source: object = hit if getattr(hit, "zh", None) is not None or flag is None else flag
-    return pick(source, lang, "name", hit.name), pick(source, lang, "why", hit.why)
+    """(name, why) of a flag found, in the current language (English where zh is absent).
+
+    The zh name and why come from the flag's `zh:` block in flags.yaml (Flag.zh_name/zh_why).
+    """
+    if kb is None or content_language(current_language()) == "en":
+        return hit.name, hit.why
+    flag = next((f for f in kb.flags if f.id == hit.id), None)
+    name: str = getattr(flag, "zh_name", "") or hit.name
+    why: str = getattr(flag, "zh_why", "") or hit.why
+    return name, why
 
 
 def match_text(match: TypeMatch, kb: KnowledgeBase | None) -> tuple[str, tuple[str, ...]]:

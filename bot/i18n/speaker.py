@@ -16,7 +16,6 @@ from bot.i18n.choose import HANT, LanguageMemory
 from bot.i18n.context import current_language
 from bot.i18n.convert import convert_any
 from bot.i18n.hant import Traditional, variant_for
-from bot.knowledge.localize import content_language
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -90,8 +89,3 @@ class Speaker:
     def finish_as(self, variant: str, value: T) -> T:
         """Convert to one Traditional variant (hk, tw or hant)."""
         return convert_any(value, lambda text: self.traditional.convert(text, variant))
-
-
-def is_chinese(lang: str) -> bool:
-    """Whether the knowledge base's Chinese text serves this language."""
-    return content_language(lang) != "en"

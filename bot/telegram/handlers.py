@@ -44,7 +44,8 @@ SERVICES = "services"  # key of the opened Services in application.bot_data
 GROUP_TYPES = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
 QUIZ_COMMANDS = ("quiz", "newclass", "results", "classes", "closeclass")
 CORE_COMMANDS = (
-    "help", "topics", "tips", "tip", "report", "region", "privacy", "forgetme", *QUIZ_COMMANDS,
+    "help", "topics", "tips", "tip", "report", "region", "language", "privacy", "forgetme",
+    *QUIZ_COMMANDS,
 )  # fmt: skip
 # Educator commands answered in private chats only; in a group they point to a private chat.
 PRIVATE_ONLY = frozenset(QUIZ_COMMANDS) - {"quiz"}
