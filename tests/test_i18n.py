@@ -526,3 +526,22 @@ def test_the_check_report_speaks_chinese(kb: KnowledgeBase) -> None:
     assert buttons[-1] == "🆘 去哪举报、打哪些热线"
     assert none.startswith("🔎 没发现危险信号") and "我没有点开任何链接" in none
     assert "I did not open" not in none and "Stop paying." not in scam
+
+
+async def test_the_region_question_guesses_from_the_app_language_too(
+    tmp_path: Path, kb: KnowledgeBase, zh_search: Any
+) -> None:
+    conversation, store = await conversation_on(tmp_path, kb, zh_search)
+    try:
+        [asked] = await conversation.on_command(Who(20, 20, language_code="zh-hk"), "report")
+        actions = [b.action for row in asked.buttons for b in row]
+        assert actions[:2] == ["rs:hk", "rs:tw"]
+        assert "你在哪個地區" in asked.plain_text() and "香港" in asked.plain_text()
+        [english] = await conversation.on_command(Who(21, 21, language_code="en-US"), "report")
+        assert kb.regions is not None
+        guessed = [f"rs:{r.id}" for r in kb.regions.guessed("en")]
+        assert guessed and [b.action for row in english.buttons for b in row][: len(guessed)] == (
+            guessed
+        )
+    finally:
+        await store.close()

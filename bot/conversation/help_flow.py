@@ -18,6 +18,7 @@ from bot.conversation.actions import Action, encode
 from bot.conversation.markup import Span, plain
 from bot.conversation.replies import Button, Outcome, Reply, Who
 from bot.i18n import _, current_language
+from bot.i18n.choose import from_language_code
 from bot.knowledge.localize import entry_text
 from bot.knowledge.models import Entry, KnowledgeBase
 from bot.knowledge.placeholders import fill
@@ -55,6 +56,10 @@ class HelpFlow:
 
     def _short(self, entry: Entry) -> str:
         return fill(entry_text(entry, current_language()).short, self._values)
+
+    def _guess(self, who: Who) -> str | None:
+        """The language regions are guessed from: the last message's, else the app's."""
+        return self.memory.languages.get(who.user_id) or from_language_code(who.language_code)
 
     # --- entry replies ----------------------------------------------------------------------
 
@@ -112,7 +117,7 @@ class HelpFlow:
         region = book.get(await self.memory.region_of(who.user_id))
         eid = answer.entry_id
         if region is None:
-            language = self.memory.languages.get(who.user_id)
+            language = self._guess(who)
             spans: list[Span] = [plain(rv.question_text(book, language))]
             rows = rv.question_rows(book, language, eid)
             return ev.what_to_do_reply(answer, rv.hotline_line(book), spans, rows)
@@ -135,7 +140,7 @@ class HelpFlow:
             return self.answer(REPORT_ENTRY, feedback=False, edit=edit)
         region = book.get(await self.memory.region_of(who.user_id))
         if region is None:
-            language = self.memory.languages.get(who.user_id)
+            language = self._guess(who)
             intro = [plain(_(rv.MONEY_FIRST) + "\n\n" + _(note) + "\n\n")]
             return rv.question_reply(book, language, intro, edit=edit)
         return rv.hotline_reply(book, region, note, edit=edit)
@@ -145,7 +150,7 @@ class HelpFlow:
         book = self.book
         if book is None:
             return self.answer(REPORT_ENTRY, feedback=False)
-        return rv.question_reply(book, self.memory.languages.get(who.user_id))
+        return rv.question_reply(book, self._guess(who))
 
     async def button(self, who: Who, action: Action) -> Outcome | None:
         """Handle v / rs / rq / rg presses; None when the data does not fit."""
@@ -159,7 +164,7 @@ class HelpFlow:
         if verb == "rs":
             return await self._chosen(who, book, arg, arg2)
         if verb == "rq" and not arg2 and (not arg or self._entry(arg)):
-            language = self.memory.languages.get(who.user_id)
+            language = self._guess(who)
             if arg:
                 rows = tuple(rv.question_rows(book, language, arg))
                 text = (plain(rv.question_text(book, language)),)
