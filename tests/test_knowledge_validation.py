@@ -489,3 +489,19 @@ def test_non_scam_entries_need_no_examples(tmp_path: Path, topic: str) -> None:
     assert (
         load_knowledge(make_kb(tmp_path / "bare", {"jobs.yaml": bare})).entries[0].examples == ()
     )
+
+
+def test_zh_amounts_compare_by_value_and_a_wrong_one_is_reported(tmp_path: Path) -> None:
+    english = ENTRY.replace("  sources:\n", ZH_OK).replace(
+        "A job that makes you pay to earn is a scam. Stop paying.",
+        "Up to 14 years and a HK$5 million fine.",
+    )
+    right = english.replace("short: 先交钱的工作是诈骗。", "short: 最高14年监禁，罚款500万港元。")
+    assert load_knowledge(make_kb(tmp_path / "right", {"jobs.yaml": right})).entries[0].zh
+    wrong = english.replace("short: 先交钱的工作是诈骗。", "short: 最高十四年监禁，罚款50万港元。")
+    problem = only(problems_of(make_kb(tmp_path / "wrong", {"jobs.yaml": wrong})), "zh.short")
+    assert (
+        problem.line == wrong.splitlines().index("    short: 最高十四年监禁，罚款50万港元。") + 1
+    )
+    assert "lacks 14, 5 million (= 5000000)" in problem.message
+    assert "has 50万 (= 500000)" in problem.message
