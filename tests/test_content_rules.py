@@ -32,6 +32,7 @@ from bot.knowledge.readability import (
 from bot.knowledge.validate import FIGURE_RE
 from bot.quizzes.form import quiz_form
 from bot.quizzes.loader import load_quizzes
+from bot.quizzes.models import QuizQuestion
 from bot.settings import Settings
 from tests.conftest import copy_knowledge
 
@@ -248,8 +249,14 @@ def test_an_unknown_placeholder_is_a_validation_error(tmp_path: Path) -> None:
 def test_no_quiz_can_be_guessed_from_the_form_of_its_options(kb: KnowledgeBase) -> None:
     quizzes = load_quizzes(_quiz_dir(), kb)
     assert len(quizzes) >= 5
-    problems = [p for quiz in quizzes.values() for p in quiz_form(quiz).problems()]
+    problems = [
+        p
+        for quiz in quizzes.values()
+        for lang in ("en", "zh-Hans")
+        for p in quiz_form(quiz, lang).problems()
+    ]
     assert problems == []
+    assert all(quiz_form(quiz, "zh-Hans").lang == "zh-Hans" for quiz in quizzes.values())
 
 
 def _quiz_dir() -> Path:
@@ -292,3 +299,30 @@ def test_quiz_explanations_point_to_an_entry(kb: KnowledgeBase) -> None:
         for question in quiz.questions:
             assert kb.get(question.entry) is not None
             assert not re.search(r"\{\w+\}", question.explanation)
+
+
+def test_quiz_form_holds_for_the_chinese_options_too(kb: KnowledgeBase) -> None:
+    quiz = next(iter(load_quizzes(_quiz_dir(), kb).values()))
+
+    def zh_options(question: QuizQuestion, options: tuple[str, ...]) -> QuizQuestion:
+        assert question.zh is not None
+        return dataclasses.replace(question, zh=dataclasses.replace(question.zh, options=options))
+
+    # the right Chinese option made the long one that gives its reason: 不对：……，因为……
+    broken = dataclasses.replace(
+        quiz,
+        questions=tuple(
+            zh_options(
+                q,
+                tuple(
+                    f"不对：{o}，因为这就是骗局的套路" if i == q.answer else o
+                    for i, o in enumerate(q.zh.options if q.zh else ())
+                ),
+            )
+            for q in quiz.questions
+        ),
+    )
+    problems = quiz_form(broken, "zh-Hans").problems()
+    assert any("(zh-Hans): the correct option is the longest in 100%" in p for p in problems)
+    assert any("explain themselves" in p for p in problems)
+    assert quiz_form(broken, "en").problems() == []  # the English options are untouched

@@ -491,6 +491,117 @@ def test_non_scam_entries_need_no_examples(tmp_path: Path, topic: str) -> None:
     )
 
 
+# --- translations: a folder whose languages.yaml names zh-Hans needs every zh block -----------
+
+BILINGUAL_SOURCES = """\
+- id: src-one
+  title: "First source"
+  publisher: "Some police"
+  date: "2023-08"
+  zh:
+    title: "第一份资料"
+    publisher: "某地警方"
+
+- id: src-two
+  title: "Second source, 2024"
+  publisher: "A regulator"
+  date: "2024"
+  url: "https://example.org/two"
+  zh:
+    title: "第二份资料（2024年）"
+    publisher: "某监管机构"
+
+- id: src-notes
+  title: "Our notes"
+  publisher: "ScamWise team"
+  date: "2026"
+  kind: internal
+"""
+ENTRY_ZH = ENTRY.replace("  sources:\n", ZH_OK)
+
+
+def bilingual(tmp_path: Path, entry: str = ENTRY_ZH, sources: str = BILINGUAL_SOURCES) -> Path:
+    directory = make_kb(tmp_path, {"jobs.yaml": entry}, sources)
+    (directory / "languages.yaml").write_text("languages: [en, zh-Hans]\n", encoding="utf-8")
+    return directory
+
+
+def test_a_bilingual_folder_loads_with_its_chinese(tmp_path: Path) -> None:
+    kb = load_knowledge(bilingual(tmp_path))
+    assert kb.languages == ("en", "zh-Hans")
+    zh = kb.sources["src-two"].zh
+    assert zh is not None and (zh.title, zh.publisher) == ("第二份资料（2024年）", "某监管机构")
+    assert kb.sources["src-notes"].zh is None  # never shown, so never translated
+
+
+def test_a_folder_without_languages_file_is_english_only(tmp_path: Path) -> None:
+    kb = load_knowledge(make_kb(tmp_path, {"jobs.yaml": ENTRY}))
+    assert kb.languages == ("en",) and kb.sources["src-one"].zh is None
+
+
+def test_a_shown_source_without_chinese_is_reported_with_its_line(tmp_path: Path) -> None:
+    sources = BILINGUAL_SOURCES.replace(
+        '  zh:\n    title: "第二份资料（2024年）"\n    publisher: "某监管机构"\n', ""
+    )
+    problem = only(problems_of(bilingual(tmp_path, sources=sources)), "zh")
+    assert (problem.file, problem.line) == ("kb/sources.yaml", 9)
+    assert "missing the Chinese translation: add zh: {title, publisher}" in problem.message
+
+
+def test_source_translation_rules(tmp_path: Path) -> None:
+    sources = BILINGUAL_SOURCES.replace("第二份资料（2024年）", "第二份资料（2025年）").replace(
+        '    publisher: "某地警方"\n', '    publisher: ""\n    name: x\n'
+    )
+    problems = problems_of(bilingual(tmp_path, sources=sources))
+    assert [(p.line, p.field) for p in problems] == [
+        (7, "zh.publisher"),
+        (8, "zh.name"),
+        (16, "zh.title"),
+    ]
+    assert problems[0].message == "must not be empty"
+    assert "lacks 2024 (in the English); has 2025" in problems[2].message
+
+
+def test_an_entry_without_chinese_is_reported_when_entries_need_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.knowledge.validate.ENTRY_TRANSLATIONS_REQUIRED", True)
+    second = ENTRY.replace("id: task-scam", "id: other-scam")
+    problem = only(problems_of(bilingual(tmp_path, entry=ENTRY_ZH + "\n" + second)), "zh")
+    assert (problem.file, problem.line) == (FILE, ENTRY_ZH.count("\n") + 2)
+    assert "missing the Chinese translation: add zh: {title, short, questions" in problem.message
+    assert load_knowledge(bilingual(tmp_path / "ok")).entries[0].zh is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "field", "message"),
+    [
+        ("languages: [en, zh-Hant]\n", 1, "languages[1]", "zh-Hant is generated from zh-Hans"),
+        ("languages: [en, zh-CN]\n", 1, "languages[1]", "unknown language 'zh-CN'"),
+        ("languages: [zh-Hans]\n", 1, "languages", "must include en"),
+        ("languages:\n  - en\n  - en\n", 3, "languages[1]", "'en' is listed twice"),
+        ("langs: [en]\n", 1, "langs", "unknown key 'langs' (did you mean 'languages'?)"),
+        ("- en\n", 1, "", "expected a mapping with languages: [en, zh-Hans]"),
+    ],
+)
+def test_languages_file_rules(
+    tmp_path: Path, text: str, line: int, field: str, message: str
+) -> None:
+    directory = make_kb(tmp_path, {"jobs.yaml": ENTRY})
+    (directory / "languages.yaml").write_text(text, encoding="utf-8")
+    problems = [p for p in problems_of(directory) if p.file == "kb/languages.yaml"]
+    assert [(p.line, p.field) for p in problems][:1] == [(line, field)], problems
+    assert message in problems[0].message
+
+
+def test_the_real_folder_is_bilingual_and_every_shown_source_has_its_chinese() -> None:
+    kb = load_knowledge(Path(__file__).parent.parent / "knowledge")
+    assert kb.languages == ("en", "zh-Hans")
+    shown = [s for s in kb.sources.values() if s.shown]
+    assert len(shown) >= 30 and all(s.zh is not None for s in shown)
+    assert all(s.zh is None for s in kb.sources.values() if not s.shown)
+
+
 def test_zh_amounts_compare_by_value_and_a_wrong_one_is_reported(tmp_path: Path) -> None:
     english = ENTRY.replace("  sources:\n", ZH_OK).replace(
         "A job that makes you pay to earn is a scam. Stop paying.",

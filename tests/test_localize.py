@@ -22,7 +22,9 @@ from bot.knowledge.localize import (
     region_text,
     source_text,
 )
+from bot.knowledge.models import KnowledgeBase
 from bot.quizzes.loader import load_quizzes
+from tests.conftest import KNOWLEDGE
 from tests.test_knowledge_validation import ENTRY, ZH_OK, make_kb
 
 SOURCES = """\
@@ -140,3 +142,34 @@ def test_an_untranslated_item_falls_back_to_english(tmp_path: Path) -> None:
         "First source", "Some police"
     )
     assert entry_text(kb.entries[0], "zh-Hant").title == "Task scams"
+
+
+def _chinese(text: str) -> bool:
+    """Written in Chinese, or a bare number such as "999。" or "18222" (no English words)."""
+    cjk = any("\u4e00" <= ch <= "\u9fff" for ch in text)
+    return cjk or not any("a" <= ch.lower() <= "z" for ch in text)
+
+
+def test_every_real_text_has_its_chinese_through_the_accessors(kb: KnowledgeBase) -> None:
+    quizzes = load_quizzes(KNOWLEDGE / "quizzes", kb)
+    assert len(quizzes) == 5
+    for quiz in quizzes.values():
+        assert _chinese(quiz_text(quiz, "zh-Hant").title) and not _chinese(
+            quiz_text(quiz, "en").title
+        )
+        for question in quiz.questions:
+            zh, en = question_text(question, "zh-Hans"), question_text(question, "en")
+            assert _chinese(zh.prompt) and _chinese(zh.explanation) and _chinese(zh.correct)
+            assert (
+                len(zh.options) == len(en.options)
+                and en.correct == question.options[question.answer]
+            )
+    for source in (s for s in kb.sources.values() if s.shown):
+        assert _chinese(source_text(source, "zh-Hans").title), source.id
+    assert kb.regions is not None
+    for region in kb.regions.regions:
+        text = region_text(region, "zh-Hans")
+        assert _chinese(text.name) and all(_chinese(line.text) for line in text.lines), region.id
+        assert [line.kind for line in text.lines] == [line.kind for line in region.lines]
+    assert _chinese(book_text(kb.regions, "zh-Hans").hotline_line)
+    assert all(_chinese(entry_text(e, "zh-Hans").answer) for e in kb.entries)

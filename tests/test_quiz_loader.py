@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import re
 import shutil
@@ -15,7 +16,7 @@ import pytest
 from bot.errors import KnowledgeError, Problem
 from bot.knowledge.models import KnowledgeBase
 from bot.quizzes.loader import load_quizzes
-from bot.quizzes.models import Quiz, QuizQuestion
+from bot.quizzes.models import QuestionTranslation, Quiz, QuizQuestion, QuizTranslation
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
@@ -46,6 +47,13 @@ questions:
 """
 
 
+@pytest.fixture
+def english(kb: KnowledgeBase) -> KnowledgeBase:
+    """The real entries as a folder written in English only (languages.yaml: [en]): the
+    English rules' tests; the Chinese ones use `kb`, whose folder names zh-Hans."""
+    return dataclasses.replace(kb, languages=("en",))
+
+
 def quiz_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "knowledge" / "quizzes"
     folder.mkdir(parents=True, exist_ok=True)
@@ -62,12 +70,12 @@ def problems_of(folder: Path, kb: KnowledgeBase) -> list[Problem]:
     return info.value.problems
 
 
-def test_a_valid_folder_loads(tmp_path: Path, kb: KnowledgeBase) -> None:
+def test_a_valid_folder_loads(tmp_path: Path, english: KnowledgeBase) -> None:
     folder = quiz_dir(tmp_path)
     write(folder, "demo", VALID)
     write(folder, "other", VALID.replace("id: demo", "id: other"))
     (folder / "notes.txt").write_text("not a quiz", encoding="utf-8")
-    quizzes = load_quizzes(folder, kb)
+    quizzes = load_quizzes(folder, english)
     assert list(quizzes) == ["demo", "other"]
     demo = quizzes["demo"]
     assert demo == Quiz(
@@ -93,8 +101,8 @@ def test_a_valid_folder_loads(tmp_path: Path, kb: KnowledgeBase) -> None:
     )
 
 
-def test_an_absent_folder_means_no_quizzes(tmp_path: Path, kb: KnowledgeBase) -> None:
-    assert load_quizzes(tmp_path / "knowledge" / "quizzes", kb) == {}
+def test_an_absent_folder_means_no_quizzes(tmp_path: Path, english: KnowledgeBase) -> None:
+    assert load_quizzes(tmp_path / "knowledge" / "quizzes", english) == {}
 
 
 LONG = "x" * 301
@@ -144,12 +152,12 @@ LONG = "x" * 301
     ],
 )  # fmt: skip
 def test_each_rule_reports_file_line_and_field(
-    tmp_path: Path, kb: KnowledgeBase, old: str, new: str, line: int, field: str, message: str
+    tmp_path: Path, english: KnowledgeBase, old: str, new: str, line: int, field: str, message: str
 ) -> None:
     assert old in VALID
     folder = quiz_dir(tmp_path)
     write(folder, "demo", VALID.replace(old, new, 1))
-    problems = problems_of(folder, kb)
+    problems = problems_of(folder, english)
     assert [(p.file, p.line, p.field) for p in problems] == [(FILE, line, field)], problems
     assert message in problems[0].message
 
@@ -166,31 +174,31 @@ def test_each_rule_reports_file_line_and_field(
     ],
 )
 def test_whole_file_faults(
-    tmp_path: Path, kb: KnowledgeBase, text: str, line: int, field: str, message: str
+    tmp_path: Path, english: KnowledgeBase, text: str, line: int, field: str, message: str
 ) -> None:
     folder = quiz_dir(tmp_path)
     write(folder, "demo", text)
-    problems = problems_of(folder, kb)
+    problems = problems_of(folder, english)
     assert [(p.file, p.line, p.field) for p in problems] == [(FILE, line, field)], problems
     assert message in problems[0].message
 
 
-def test_more_than_twenty_questions_are_refused(tmp_path: Path, kb: KnowledgeBase) -> None:
+def test_more_than_twenty_questions_are_refused(tmp_path: Path, english: KnowledgeBase) -> None:
     head, body = VALID.split("questions:\n")
     first = body.split("  - prompt: A recruiter")[0]
     folder = quiz_dir(tmp_path)
     write(folder, "demo", head + "questions:\n" + first * 21)
-    problems = problems_of(folder, kb)
+    problems = problems_of(folder, english)
     assert [(p.line, p.field, p.message) for p in problems] == [
         (4, "questions", "has 21 questions; at most 20 are allowed")
     ]
 
 
-def test_quiz_ids_longer_than_thirty_are_refused(tmp_path: Path, kb: KnowledgeBase) -> None:
+def test_quiz_ids_longer_than_thirty_are_refused(tmp_path: Path, english: KnowledgeBase) -> None:
     long_id = "a-" * 15 + "b"  # 31 characters
     folder = quiz_dir(tmp_path)
     write(folder, long_id, VALID.replace("id: demo", f"id: {long_id}"))
-    [problem] = problems_of(folder, kb)
+    [problem] = problems_of(folder, english)
     assert (problem.file, problem.line, problem.field) == (
         f"knowledge/quizzes/{long_id}.yaml",
         1,
@@ -200,12 +208,12 @@ def test_quiz_ids_longer_than_thirty_are_refused(tmp_path: Path, kb: KnowledgeBa
 
 
 def test_duplicate_ids_and_all_problems_of_all_files_at_once(
-    tmp_path: Path, kb: KnowledgeBase
+    tmp_path: Path, english: KnowledgeBase
 ) -> None:
     folder = quiz_dir(tmp_path)
     write(folder, "alpha", VALID.replace("id: demo", "id: beta").replace("answer: 1", "answer: 7"))
     write(folder, "beta", VALID.replace("id: demo", "id: beta").replace("task-scam", "nope"))
-    problems = problems_of(folder, kb)
+    problems = problems_of(folder, english)
     assert [(p.file, p.line, p.field) for p in problems] == [
         ("knowledge/quizzes/alpha.yaml", 1, "id"),
         ("knowledge/quizzes/alpha.yaml", 9, "questions[0].answer"),
@@ -217,6 +225,106 @@ def test_duplicate_ids_and_all_problems_of_all_files_at_once(
     assert problems[3].message == (
         "duplicate quiz id 'beta' (first defined at knowledge/quizzes/alpha.yaml:1)"
     )
+
+
+# --- the Chinese (zh) blocks ------------------------------------------------------------------
+
+# VALID with its Chinese: the quiz's zh at lines 4-6, the questions' at 15-20 and 29-35.
+BILINGUAL = """\
+id: demo
+title: Demo quiz
+description: A short demo.
+zh:
+  title: 小测验
+  description: 一个简短的示范。
+questions:
+  - prompt: Someone pays you 150 to like videos. Is it a job?
+    options:
+      - It is a real job
+      - It is a task scam
+    answer: 1
+    explanation: Paying to like videos is the classic task scam.
+    entry: task-scam
+    zh:
+      prompt: 有人给你150块让你点赞视频，这是工作吗？
+      options:
+        - 是正经工作
+        - 是刷单诈骗
+      explanation: 花钱请你点赞，就是典型的刷单诈骗。
+  - prompt: A recruiter asks for a training fee. What now?
+    options:
+      - Pay it
+      - Walk away
+      - Pay half
+    answer: 1
+    explanation: A real employer never asks you to pay to start.
+    entry: upfront-fee-job
+    zh:
+      prompt: 招聘的人让你交培训费，怎么办？
+      options:
+        - 交
+        - 走人
+        - 交一半
+      explanation: 真正的雇主从来不会让你先交钱再上班。
+"""
+
+
+def test_a_bilingual_quiz_loads_with_its_chinese(tmp_path: Path, kb: KnowledgeBase) -> None:
+    assert kb.languages == ("en", "zh-Hans")
+    folder = quiz_dir(tmp_path)
+    write(folder, "demo", BILINGUAL)
+    quiz = load_quizzes(folder, kb)["demo"]
+    assert quiz.zh == QuizTranslation("小测验", "一个简短的示范。")
+    assert quiz.questions[1].zh == QuestionTranslation(
+        "招聘的人让你交培训费，怎么办？",
+        ("交", "走人", "交一半"),
+        "真正的雇主从来不会让你先交钱再上班。",
+    )
+    assert quiz.questions[0].options == ("It is a real job", "It is a task scam")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "field", "message"),
+    [
+        ("zh:\n  title: 小测验\n  description: 一个简短的示范。\n", "", 1, "zh",
+         "missing the Chinese translation: add zh: {title, description}"),
+        (BILINGUAL[BILINGUAL.index("    zh:\n      prompt: 招聘") :], "", 21, "questions[1].zh",
+         "missing the Chinese translation: add zh: {prompt, options, explanation}"),
+        ("  description: 一个简短的示范。\n", "", 5, "zh.description", "missing required field"),
+        ("        - 交一半\n", "", 31, "questions[1].zh.options",
+         "has 2 item(s); the English options has 3"),
+        ("        - 走人", "        - 交", 33, "questions[1].zh.options[1]",
+         "'交' is listed twice"),
+        ("有人给你150块", "有人给你160块", 16, "questions[0].zh.prompt",
+         "lacks 150 (in the English); has 160 (not in the English)"),
+        ("explanation: 花钱请你点赞，就是典型的刷单诈骗。", f"explanation: {'长' * 201}", 20,
+         "questions[0].zh.explanation", "has 201 characters; at most 200 are allowed"),
+        ("        - 是正经工作", f"        - {'选' * 101}", 18, "questions[0].zh.options[0]",
+         "has 101 characters; at most 100 are allowed"),
+        ("  title: 小测验\n", "  title: 小测验\n  summary: 无\n", 6, "zh.summary",
+         "unknown key 'summary'"),
+        ("      prompt: 招聘的人让你交培训费，怎么办？\n", "", 30, "questions[1].zh.prompt",
+         "missing required field"),
+    ],
+)  # fmt: skip
+def test_each_chinese_rule_reports_file_line_and_field(
+    tmp_path: Path, kb: KnowledgeBase, old: str, new: str, line: int, field: str, message: str
+) -> None:
+    assert old in BILINGUAL
+    folder = quiz_dir(tmp_path)
+    write(folder, "demo", BILINGUAL.replace(old, new, 1))
+    problems = problems_of(folder, kb)
+    assert [(p.file, p.line, p.field) for p in problems] == [(FILE, line, field)], problems
+    assert message in problems[0].message
+
+
+def test_an_english_only_folder_needs_no_chinese(tmp_path: Path, english: KnowledgeBase) -> None:
+    folder = quiz_dir(tmp_path)
+    write(folder, "demo", VALID)
+    write(folder, "other", BILINGUAL.replace("id: demo", "id: other"))
+    quizzes = load_quizzes(folder, english)
+    assert quizzes["demo"].zh is None and quizzes["demo"].questions[0].zh is None
+    assert quizzes["other"].zh is not None  # a zh block is still read and checked
 
 
 # --- the real quizzes --------------------------------------------------------------------------
@@ -242,6 +350,9 @@ def test_the_real_quizzes_are_valid_and_complete(tmp_path: Path, kb: KnowledgeBa
     for quiz in quizzes.values():
         assert 8 <= len(quiz.questions) <= 10, quiz.id  # the content rule
         assert all(kb.get(q.entry) for q in quiz.questions)
+        assert quiz.zh is not None, quiz.id  # the folder names zh-Hans: every quiz has its zh
+        for question in quiz.questions:
+            assert question.zh is not None and len(question.zh.options) == len(question.options)
 
 
 # --- scripts/build_index.py --check ------------------------------------------------------------
@@ -306,3 +417,22 @@ def test_check_reports_entry_and_quiz_problems_in_one_run(
     assert "kb/entries/jobs.yaml:4: topic: unknown value 'jobz'" in err
     assert "kb/quizzes/demo.yaml:9: questions[0].answer: 5 is not an option index" in err
     assert "unknown entry id" not in err  # quizzes still see the entries of the broken file
+
+
+def test_check_names_each_missing_chinese_quiz_text(
+    tmp_path: Path, build_script: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    knowledge = tmp_path / "kb"
+    knowledge_copy(knowledge)
+    shutil.copy2(KNOWLEDGE / "languages.yaml", knowledge / "languages.yaml")
+    shutil.copy2(KNOWLEDGE / "regions.yaml", knowledge / "regions.yaml")
+    write(knowledge / "quizzes", "demo", BILINGUAL)
+    assert build_script.main(["--knowledge", str(knowledge), "--check"]) == 0
+    capsys.readouterr()
+    write(knowledge / "quizzes", "demo", VALID)
+    assert build_script.main(["--knowledge", str(knowledge), "--check"]) == 1
+    _, err = capsys.readouterr()
+    assert "error: 3 problems" in err
+    assert "kb/quizzes/demo.yaml:1: zh: missing the Chinese translation" in err
+    assert "kb/quizzes/demo.yaml:5: questions[0].zh: missing the Chinese translation" in err
+    assert "kb/quizzes/demo.yaml:12: questions[1].zh: missing the Chinese translation" in err

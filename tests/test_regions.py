@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from bot.errors import KnowledgeError
+from bot.knowledge import validate
 from bot.knowledge.loader import load_knowledge
 from bot.knowledge.models import KnowledgeBase
 from tests.conftest import KNOWLEDGE
-from tests.test_knowledge_validation import ENTRY, make_kb
+from tests.test_knowledge_validation import BILINGUAL_SOURCES, ENTRY, ENTRY_ZH, make_kb
 
 FACTS = Path("/work/shared/reference/facts.md")
 HOTLINE = "Call 110 (mainland China), 18222 (Hong Kong) or 165 (Taiwan)."
@@ -110,3 +111,144 @@ def test_real_entries_use_the_hotline_line() -> None:
     assert kb.regions is not None
     users = [e.id for e in kb.entries if kb.regions.hotline_line in e.what_to_do]
     assert len(users) >= 20 and "task-scam" in users and "if-you-were-scammed" in users
+
+
+# --- the Chinese (zh) of regions.yaml ----------------------------------------------------------
+
+ZH_HOTLINE = "中国大陆拨打110，香港拨打18222，台湾拨打165。"
+# Lines: file zh 3-4, region zh 10-11, line zh 15.
+REGIONS_ZH = f"""\
+checked: "2026-12"
+hotline_line: "{HOTLINE}"
+zh:
+  hotline_line: "{ZH_HOTLINE}"
+regions:
+  - id: cn
+    name: Mainland China
+    flag: "🇨🇳"
+    guess: [zh-Hans]
+    zh:
+      name: 中国大陆
+    lines:
+      - kind: report
+        text: "Police: 110."
+        zh: "报警：110。"
+"""
+
+
+def bilingual_problems(tmp_path: Path, regions: str, entry: str = ENTRY_ZH) -> list[str]:
+    folder = make_kb(tmp_path, {"jobs.yaml": entry}, BILINGUAL_SOURCES)
+    (folder / "regions.yaml").write_text(regions, encoding="utf-8")
+    (folder / "languages.yaml").write_text("languages: [en, zh-Hans]\n", encoding="utf-8")
+    try:
+        load_knowledge(folder)
+    except KnowledgeError as exc:
+        return [str(p) for p in exc.problems]
+    return []
+
+
+def test_bilingual_regions_load_with_their_chinese(tmp_path: Path) -> None:
+    assert bilingual_problems(tmp_path, REGIONS_ZH) == []
+    folder = make_kb(tmp_path / "b", {"jobs.yaml": ENTRY})
+    (folder / "regions.yaml").write_text(REGIONS_ZH, encoding="utf-8")
+    book = load_knowledge(folder).regions
+    assert book is not None and book.zh is not None and book.zh.hotline_line == ZH_HOTLINE
+    region = book.get("cn")
+    assert region is not None and region.zh_name == "中国大陆"
+    assert region.lines[0].zh == "报警：110。"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (f'zh:\n  hotline_line: "{ZH_HOTLINE}"\n', "",
+         "kb/regions.yaml:1: zh: missing the Chinese translation: add zh: {hotline_line, "
+         "everywhere}"),
+        ("    zh:\n      name: 中国大陆\n", "",
+         "kb/regions.yaml:6: regions[0].zh: missing the Chinese translation: add zh: {name}"),
+        ('        zh: "报警：110。"\n', "",
+         "kb/regions.yaml:13: regions[0].lines[0].zh: missing the Chinese translation"),
+        ("香港拨打18222", "香港拨打18223",
+         "kb/regions.yaml:4: zh.hotline_line: lacks 18222 (in the English); has 18223 (not in "
+         "the English)"),
+        ("报警：110。", "报警：119。",
+         "kb/regions.yaml:15: regions[0].lines[0].zh: lacks 110 (in the English); has 119"),
+        ("      name: 中国大陆\n", "      nmae: 中国大陆\n",
+         "kb/regions.yaml:11: regions[0].zh.nmae: unknown key 'nmae' (did you mean 'name'?)"),
+    ],
+)  # fmt: skip
+def test_each_missing_or_wrong_chinese_text_is_reported(
+    tmp_path: Path, old: str, new: str, expected: str
+) -> None:
+    assert old in REGIONS_ZH
+    found = bilingual_problems(tmp_path, REGIONS_ZH.replace(old, new, 1))
+    assert any(p.startswith(expected) for p in found), found
+
+
+def test_everywhere_lines_match_item_for_item(tmp_path: Path) -> None:
+    text = REGIONS_ZH.replace(
+        "zh:\n", 'everywhere:\n  - "Call your bank at once, 24 hours."\nzh:\n', 1
+    ).replace(
+        f'"{ZH_HOTLINE}"\n', f'"{ZH_HOTLINE}"\n  everywhere: ["马上打给银行。", "再报警。"]\n'
+    )
+    found = bilingual_problems(tmp_path, text)
+    assert found == [
+        "kb/regions.yaml:7: zh.everywhere: has 2 item(s); the English everywhere has 1"
+    ]
+
+
+def _entry_with_hotline(zh_item: str) -> str:
+    own = "    - Stop paying and keep the chat records.\n"
+    entry = ENTRY.replace(own, own + f'    - "{HOTLINE}"\n')
+    zh = (
+        "  zh:\n    title: 刷单\n    short: 先交钱的工作是诈骗。\n    answer: 不要付钱。\n"
+        "    questions: [刷单是诈骗吗, 点赞赚钱靠谱吗, 做任务返佣金是真的吗, 兼职要先垫付吗]\n"
+        f'    what_to_do:\n      - 别再付钱，保留聊天记录。\n      - "{zh_item}"\n'
+    )
+    return entry.replace("  sources:\n", zh + "  sources:\n")
+
+
+def test_an_entrys_chinese_hotline_item_must_be_the_zh_hotline_line(tmp_path: Path) -> None:
+    assert bilingual_problems(tmp_path / "ok", REGIONS_ZH, _entry_with_hotline(ZH_HOTLINE)) == []
+    reworded = "大陆打110，香港打18222，台湾打165。"
+    found = bilingual_problems(tmp_path / "bad", REGIONS_ZH, _entry_with_hotline(reworded))
+    assert found == [
+        "kb/entries/jobs.yaml:23: zh.what_to_do[1]: lists regional hotlines; write the zh "
+        f"hotline_line of regions.yaml, word for word: {ZH_HOTLINE}"
+    ]
+    short = bilingual_problems(tmp_path / "short", REGIONS_ZH, _entry_with_hotline("打110。"))
+    # where the English item is the hotline line, the zh one must be too (and keep its numbers)
+    assert any("zh.what_to_do[1]: lists regional hotlines" in p for p in short), short
+    assert any("zh.what_to_do[1]: lacks 165, 18222 (in the English)" in p for p in short)
+
+
+ZH_HOTLINE_LINE = (
+    "举报或咨询：中国大陆拨打110或96110，或用国家反诈中心APP；香港拨打18222；台湾拨打165；"
+    "新加坡拨打1799；马来西亚拨打997；其他地方请联系当地警方。"
+)
+
+
+def test_the_real_regions_are_all_in_chinese(kb: KnowledgeBase) -> None:
+    book = kb.regions
+    assert book is not None and book.zh is not None
+    assert book.zh.hotline_line == ZH_HOTLINE_LINE
+    assert _numbers(book.zh.hotline_line) == _numbers(book.hotline_line)
+    assert len(book.zh.everywhere) == len(book.everywhere)
+    for region in book.regions:
+        assert region.zh_name and all(line.zh for line in region.lines), region.id
+        for line in region.lines:
+            assert _numbers(line.zh or "") == _numbers(line.text), (region.id, line.text)
+
+
+def test_real_chinese_entries_use_the_zh_hotline_line(kb: KnowledgeBase) -> None:
+    assert kb.regions is not None and kb.regions.zh is not None
+    pairs = [
+        (e.id, zh_item)
+        for e in kb.entries
+        if e.zh is not None
+        for item, zh_item in zip(e.what_to_do, e.zh.what_to_do, strict=False)
+        if item == kb.regions.hotline_line
+    ]
+    assert all(zh_item == kb.regions.zh.hotline_line for _, zh_item in pairs), pairs
+    if validate.ENTRY_TRANSLATIONS_REQUIRED:  # every entry is translated: all use it
+        assert len(pairs) >= 20

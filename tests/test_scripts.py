@@ -151,7 +151,8 @@ def test_check_reports_every_problem_with_file_and_line(
     code = build_script.main(["--knowledge", str(broken), "--check"])
     out, err = capsys.readouterr()
     assert code == 1 and out == ""
-    assert "error: 2 problems" in err
+    assert "error: 3 problems" in err  # the folder is bilingual: the entry also lacks its zh
+    assert "kb/entries/zz-broken.yaml:2: zh: missing the Chinese translation" in err
     assert "kb/entries/zz-broken.yaml:2: id: duplicate entry id 'task-scam'" in err
     assert "(first defined at kb/entries/" in err
     assert "kb/entries/zz-broken.yaml:14: colour: unknown key 'colour'" in err

@@ -27,9 +27,9 @@ ENTRY_KEYS = (
     "tags", "related", "short", "examples", "zh",
 )  # fmt: skip
 ZH_KEYS = ("title", "short", "questions", "answer", "red_flags", "what_to_do")
-# Entries must carry their zh block once their translations (issue 15) are merged; until then a
-# zh block is validated when present but may be missing (sources, quizzes, regions: required).
-ENTRY_TRANSLATIONS_REQUIRED = False
+# Entries must carry their zh block (on since their translations, issue 15, were merged). Set
+# it to False only while a batch of new entries waits for its translation.
+ENTRY_TRANSLATIONS_REQUIRED = True
 MAX_SHORT_ZH_CHARS = 110  # Chinese has no spaces: a phone-sized short answer, in characters
 MIN_QUESTIONS = 4
 MIN_ANSWER_WORDS = 40
