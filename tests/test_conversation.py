@@ -324,9 +324,7 @@ async def test_console_numbers_press_buttons_exactly(conversation: Conversation,
     assert jobs.splitlines()[1] == f"  [1] {kb.by_topic('jobs')[0].title}"
     assert await chat.handle("   ") == [console.BLANK_HINT]
     total = len(chat.buttons)
-    assert await chat.handle("99") == [
-        console.NO_SUCH_CHOICE.format(number="99", last=total)
-    ]
+    assert await chat.handle("99") == [console.NO_SUCH_CHOICE.format(number="99", last=total)]
 
 
 async def test_console_feedback_confirms_without_reprinting(conversation: Conversation) -> None:
