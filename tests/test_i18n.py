@@ -545,3 +545,24 @@ async def test_the_region_question_guesses_from_the_app_language_too(
         )
     finally:
         await store.close()
+
+
+def test_flag_names_come_from_the_flag_zh_block_with_english_until_then(
+    kb: KnowledgeBase,
+) -> None:
+    from types import SimpleNamespace
+
+    from bot.checking.result import FlagHit, Span
+    from bot.conversation.check_flow import flag_text
+
+    flag = kb.flags[0]
+    hit = FlagHit(flag.id, flag.name, flag.why, flag.severity, (Span(0, 3, "pay"),), "pattern")
+    # flags.yaml's zh block gives Flag.zh_name / zh_why (the checker's side of issue 15).
+    translated = SimpleNamespace(id=flag.id, zh_name="先交钱", zh_why="正规工作不会先收你的钱。")
+    with_zh = replace(kb, flags=(translated,))
+    without_zh = replace(kb, flags=(SimpleNamespace(id=flag.id, zh_name="", zh_why=""),))
+    with speaking("zh-Hant"):
+        assert flag_text(hit, with_zh) == ("先交钱", "正规工作不会先收你的钱。")
+        assert flag_text(hit, without_zh) == (flag.name, flag.why)
+    with speaking("en"):
+        assert flag_text(hit, with_zh) == (flag.name, flag.why)
