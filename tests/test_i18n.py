@@ -566,3 +566,32 @@ def test_flag_names_come_from_the_flag_zh_block_with_english_until_then(
         assert flag_text(hit, without_zh) == (flag.name, flag.why)
     with speaking("en"):
         assert flag_text(hit, with_zh) == (flag.name, flag.why)
+
+
+async def test_a_choice_made_on_another_replica_is_seen_within_the_ttl() -> None:
+    from bot.i18n.choose import CHOICE_TTL_S, LanguageMemory
+
+    class Shared:
+        def __init__(self) -> None:
+            self.rows: dict[int, str] = {}
+            self.reads = 0
+
+        async def get_language(self, user_id: int) -> str | None:
+            self.reads += 1
+            return self.rows.get(user_id)
+
+        async def set_language(self, user_id: int, language: str) -> None:
+            self.rows[user_id] = language
+
+    now = [0.0]
+    store = Shared()
+    here, there = LanguageMemory(store, lambda: now[0]), LanguageMemory(store, lambda: now[0])
+    assert await here.resolve(1, "") == "en"
+    await there.choose(1, "zh-Hant")  # the other replica
+    assert await here.resolve(1, "") == "en" and store.reads == 1  # cached, no second read
+    now[0] += CHOICE_TTL_S + 1
+    assert await here.resolve(1, "") == "zh-Hant"
+    assert await there.resolve(1, "") == "zh-Hant" and store.reads == 3  # its own one expired
+    here.forget(1)
+    store.rows.clear()
+    assert await here.resolve(1, "") == "en"

@@ -13,7 +13,9 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Protocol
 
 from bot.knowledge.localize import LANGUAGES
@@ -27,7 +29,9 @@ _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _WORD = re.compile(r"[A-Za-z]{2,}")
 # An English message has this many Latin words (and no Chinese); "USDT?" or "ok" decide nothing.
 MIN_ENGLISH_WORDS = 2
-_MAX_REMEMBERED = 50_000  # users whose last message language is kept in memory
+_MAX_REMEMBERED = 50_000  # users whose last message language (and choice) is kept in memory
+# A stored /language choice is re-read after this long: another replica may have changed it.
+CHOICE_TTL_S = 60.0
 
 
 def from_language_code(code: str | None) -> str | None:
@@ -88,9 +92,19 @@ class LanguageStore(Protocol):
 class LanguageMemory:
     """The stored /language choices plus, in memory, the language of each user's last message."""
 
-    def __init__(self, store: object) -> None:
+    def __init__(self, store: object, clock: Callable[[], float] = time.monotonic) -> None:
         self.store = store
         self.heard: OrderedDict[int, str] = OrderedDict()
+        # The stored choice (or None) and when it was read: a database read per command or
+        # button would cost more than the rest of the language choice together.
+        self._chosen: OrderedDict[int, tuple[float, str | None]] = OrderedDict()
+        self._clock = clock
+
+    def _remember(self, user_id: int, lang: str | None) -> None:
+        self._chosen[user_id] = (self._clock(), lang)
+        self._chosen.move_to_end(user_id)
+        while len(self._chosen) > _MAX_REMEMBERED:
+            self._chosen.popitem(last=False)
 
     def hear(self, user_id: int, lang: str) -> None:
         """Remember the language of a message, for the buttons and commands that follow."""
@@ -101,6 +115,9 @@ class LanguageMemory:
 
     async def chosen(self, user_id: int) -> str | None:
         """The /language choice, or None (also when the store has none or fails)."""
+        cached = self._chosen.get(user_id)
+        if cached is not None and self._clock() - cached[0] < CHOICE_TTL_S:
+            return cached[1]
         get = getattr(self.store, "get_language", None)
         if get is None:
             return None
@@ -109,7 +126,9 @@ class LanguageMemory:
         except Exception:  # storage trouble must not spoil the conversation
             log.exception("could not read the language of a user")
             return None
-        return lang if lang in LANGUAGES else None
+        lang = lang if lang in LANGUAGES else None
+        self._remember(user_id, lang)
+        return lang
 
     async def choose(self, user_id: int, lang: str) -> None:
         """Store a /language choice; it applies from the next reply on."""
@@ -121,10 +140,13 @@ class LanguageMemory:
             await put(user_id, lang)
         except Exception:
             log.exception("could not store the language of a user")
+            return
+        self._remember(user_id, lang)
 
     def forget(self, user_id: int) -> None:
         """Drop what is held in memory (for /forgetme; the store deletes its own row)."""
         self.heard.pop(user_id, None)
+        self._chosen.pop(user_id, None)
 
     async def resolve(self, user_id: int, language_code: str, text: str | None = None) -> str:
         """The language to answer this event in (see the module's rules)."""
