@@ -75,8 +75,8 @@ FEEDBACK_THANKS = N_("Thanks for the feedback!")
 TOPICS_TITLE = N_("What would you like to read about?")
 FORGET_CONFIRM = N_(
     "This deletes everything ScamWise stores about you: your quiz progress and answers, the "
-    "classes you created, your group quiz scores, your 👍/👎 votes and the region you chose. "
-    "It cannot be undone. Delete it?"
+    "classes you created, your group quiz scores, your 👍/👎 votes and the region and language "
+    "you chose. It cannot be undone. Delete it?"
 )
 FORGET_DONE = N_("Done: everything stored about you has been deleted ({records}).")
 FORGET_CANCELLED = N_("OK, nothing was deleted.")
