@@ -9,7 +9,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.checking.checker import MessageChecker
 from bot.checking.linkdata import load_link_data
@@ -38,12 +38,16 @@ from bot.search.index import (
 )
 from bot.search.retriever import Retriever
 from bot.settings import Settings
+from bot.storage.leader import Leadership
 from bot.storage.store import Store
 
 log = logging.getLogger(__name__)
 
 # Retention runs at start and then once a day while the bot runs (weeks or months on end).
 PRUNE_INTERVAL_S = 24 * 60 * 60.0
+# A group quiz still open this long after the longest quiz could have ended was abandoned
+# (its replica died or stopped); the leading replica closes it so that the chat is free.
+GROUP_RUN_MARGIN_S = 120.0
 
 
 def _utc_now() -> datetime:
@@ -116,9 +120,34 @@ class Services:
     checker: AsyncChecker | None = None
     reader: ScreenshotReader | None = None  # OCR for screenshots, loaded on the first one
     clock: Callable[[], datetime] = field(default=_utc_now)  # "now" for retention
+    # Which replica runs the timed jobs (PostgreSQL advisory lock); None: this one, always.
+    leadership: Leadership | None = None
+    longest_group_run_s: float = 0.0  # the longest a group quiz can take, polls and all
+
+    @property
+    def runs_jobs(self) -> bool:
+        """Whether this process runs the timed jobs (retention) now."""
+        return self.leadership is None or self.leadership.is_leader
+
+    async def close_abandoned_runs(self) -> int:
+        """Close group quizzes open past any possible end (a job of the leading replica)."""
+        if not self.runs_jobs:
+            return 0
+        limit = timedelta(seconds=self.longest_group_run_s + GROUP_RUN_MARGIN_S)
+        closed = await self.store.close_abandoned_group_runs(self.clock() - limit)
+        if closed:
+            log.info("closed %d group quiz runs left open by a stopped replica", closed)
+        return closed
 
     async def prune(self) -> int:
-        """Delete stored rows older than SCAMWISE_RETENTION_DAYS; return how many went."""
+        """Delete stored rows older than SCAMWISE_RETENTION_DAYS; return how many went.
+
+        Only the replica holding the jobs' lock prunes; the others return 0 at once (their
+        daily timer still fires, so whichever replica leads tomorrow prunes tomorrow).
+        """
+        if not self.runs_jobs:
+            log.debug("retention: another replica runs the timed jobs")
+            return 0
         removed = await self.store.prune(self.settings.retention_days, now=self.clock())
         if removed:
             log.info(
@@ -139,6 +168,7 @@ class Services:
             log.warning("reload failed, keeping the current index: %s", exc)
             return f"Reload failed, still serving the previous index: {exc}"
         old = self.searcher
+        self.longest_group_run_s = longest_group_run_s(self.settings, quizzes)
         self.retriever = retriever
         self.searcher = _searcher(self.settings, retriever)
         self.conversation.replace_knowledge(retriever.kb, self.searcher.search, quizzes)
@@ -151,8 +181,17 @@ class Services:
             await old_checker.aclose()
         return f"Reloaded: {len(retriever.kb.entries)} entries, {len(quizzes)} quizzes."
 
+    async def prune_logged(self) -> None:
+        """`prune`, with a failure logged instead of raised (for timers and take-overs)."""
+        try:
+            await self.prune()
+        except Exception:
+            log.exception("retention: could not delete old rows; trying again tomorrow")
+
     async def aclose(self) -> None:
-        """Stop the search and check workers and close the database."""
+        """Stop the search and check workers, give up the jobs' lock and close the database."""
+        if self.leadership is not None:
+            await self.leadership.stop()
         await self.searcher.aclose()
         if self.checker is not None:
             await self.checker.aclose()
@@ -214,9 +253,29 @@ async def open_services(settings: Settings, embedder: Embedder | None = None) ->
         embedder,
         checker=checker,
         reader=reader,
+        leadership=Leadership(settings.database_url),
+        longest_group_run_s=longest_group_run_s(settings, quizzes),
     )
+    assert services.leadership is not None
+    try:
+        await services.leadership.start()  # first try now: the winner prunes at once
+    except BaseException:
+        await services.aclose()
+        raise
+    if not services.leadership.shared:  # one process: an open run is one it left at a restart
+        await store.close_abandoned_group_runs(services.clock())
     await services.prune()
+    # A replica that takes over later prunes at once: the old leader may have died before
+    # its daily run.
+    services.leadership.on_gain = services.prune_logged
+    services.leadership.on_round = services.close_abandoned_runs
     return services
+
+
+def longest_group_run_s(settings: Settings, quizzes: dict[str, Quiz]) -> float:
+    """Seconds the longest of these quizzes takes as a group quiz (one poll at a time)."""
+    longest = max((len(quiz.questions) for quiz in quizzes.values()), default=0)
+    return float(longest * settings.group_quiz_seconds)
 
 
 async def prune_daily(
@@ -229,10 +288,7 @@ async def prune_daily(
     """
     while True:
         await sleep(PRUNE_INTERVAL_S)
-        try:
-            await services.prune()
-        except Exception:
-            log.exception("retention: could not delete old rows; trying again tomorrow")
+        await services.prune_logged()
 
 
 def _warm_up(retriever: Retriever, checker: MessageChecker) -> None:

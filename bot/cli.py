@@ -57,6 +57,14 @@ def _parser() -> argparse.ArgumentParser:
         "--to", type=Path, metavar="FILE", help="default: <database folder>/backups/<time>"
     )
     backup.set_defaults(handler=_cmd_backup)
+    copy = sub.add_parser(
+        "migrate-db",
+        help="copy every table of one database into another (e.g. SQLite into PostgreSQL)",
+    )
+    copy.add_argument("from_url", metavar="FROM_URL", help="e.g. sqlite+aiosqlite:///data/x")
+    copy.add_argument("to_url", metavar="TO_URL", help="e.g. postgresql+asyncpg://u:p@host/db")
+    copy.add_argument("--force", action="store_true", help="replace rows the target holds")
+    copy.set_defaults(handler=_cmd_migrate_db)
     doctor = sub.add_parser("doctor", help="check settings, knowledge, index, model, database")
     doctor.set_defaults(handler=_cmd_doctor)
     health = sub.add_parser("health", help="exit 0 if the running bot's heartbeat is fresh")
@@ -298,6 +306,19 @@ def _cmd_backup(args: argparse.Namespace) -> int:
 
     target = backup_database(load_settings().database_url, args.to)
     print(f"backup written to {target} ({target.stat().st_size} bytes, quick_check ok)")
+    return 0
+
+
+def _cmd_migrate_db(args: argparse.Namespace) -> int:
+    """Copy a database into another one (stop the bot first)."""
+    from bot.storage.copy import copy_database
+    from bot.storage.store import mask_url
+
+    copied = asyncio.run(copy_database(args.from_url, args.to_url, force=args.force))
+    for name, rows in copied.items():
+        print(f"{name:<20} {rows:>9} rows")
+    total = sum(copied.values())
+    print(f"copied {total} rows from {mask_url(args.from_url)} to {mask_url(args.to_url)}")
     return 0
 
 

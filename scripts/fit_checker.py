@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.checking.scoring import FEATURES, RANK_PARTS, WEIGHTS_FILE, ScoringWeights
 
 SCAM_FALSE_ALARM = 0.01  # "looks like a scam" may be said of at most this share of ordinary ones
-GRID_STEP = 0.1  # 286 candidate weightings of the four ranking parts
+GRID_STEP = 0.1  # 1001 candidate weightings of the five ranking parts
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -58,11 +58,13 @@ def fit_verdict(x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray, float,
 
 def rank_hits(parts: list[np.ndarray], wanted: list[np.ndarray], w: np.ndarray) -> np.ndarray:
     """(top-1, top-3) hit per typed case for ranking weights `w`."""
-    out = np.zeros((len(parts), 2))
-    for i, (p, ok) in enumerate(zip(parts, wanted, strict=True)):
-        order = np.argsort(-(p @ w), kind="stable")
-        out[i] = ok[order[:1]].any(), ok[order[:3]].any()
-    return out
+    if not parts:
+        return np.zeros((0, 2))
+    scores = np.stack(parts) @ w  # (cases, entries)
+    ok = np.stack(wanted)
+    order = np.argsort(-scores, axis=1, kind="stable")[:, :3]
+    hit = np.take_along_axis(ok, order, axis=1)
+    return np.stack([hit[:, 0], hit.any(axis=1)], axis=1).astype(float)
 
 
 def fit_rank(parts: list[np.ndarray], wanted: list[np.ndarray]) -> np.ndarray:
@@ -75,9 +77,26 @@ def fit_rank(parts: list[np.ndarray], wanted: list[np.ndarray]) -> np.ndarray:
             continue
         w = np.array([*head, max(1.0 - sum(head), 0.0)])
         score = float(rank_hits(parts, wanted, w).sum())
-        if score > best:
+        if score > best + 1e-9:
             best, best_w = score, w
     return best_w
+
+
+def _share(values: np.ndarray) -> float | None:
+    return round(float(values.mean()), 4) if len(values) else None
+
+
+def cv_figures(
+    verdict: np.ndarray, ranks: np.ndarray, y: np.ndarray, typed: np.ndarray
+) -> dict[str, float | None]:
+    """The pooled figures of cross-validated verdicts (0 none, 1 warning, 2 scam) and ranks."""
+    return {
+        "detection_recall": _share(verdict[y == 1] > 0),
+        "scam_verdict_recall": _share(verdict[y == 1] == 2),
+        "false_alarm": _share(verdict[y == 0] > 0),
+        "type_top1": _share(ranks[typed, 0]),
+        "type_top3": _share(ranks[typed, 1]),
+    }
 
 
 def patterns_only(x: np.ndarray) -> np.ndarray:
@@ -131,14 +150,13 @@ def main(argv: list[str] | None = None) -> int:
         w = fit_rank([parts[i] for i in tr], [wanted[i] for i in tr])
         te = [i for i in np.flatnonzero(test & typed)]
         ranks[te] = rank_hits([parts[i] for i in te], [wanted[i] for i in te], w)
-    figures = {
-        "detection_recall": round(float((verdict[y == 1] > 0).mean()), 4),
-        "scam_verdict_recall": round(float((verdict[y == 1] == 2).mean()), 4),
-        "false_alarm": round(float((verdict[y == 0] > 0).mean()), 4),
-        "type_top1": round(float(ranks[typed, 0].mean()), 4),
-        "type_top3": round(float(ranks[typed, 1].mean()), 4),
-    }
-    print(f"{args.folds}-fold cross-validated on {args.cases}: {json.dumps(figures)}")
+    print(f"{args.folds}-fold cross-validated on {args.cases}: "
+          f"{json.dumps(cv_figures(verdict, ranks, y, typed))}")  # fmt: skip
+    langs = np.array([c.lang for c in cases])
+    for lang in sorted(set(langs)):
+        rows = langs == lang
+        figures = cv_figures(verdict[rows], ranks[rows], y[rows], typed[rows])
+        print(f"  {lang} (n={int(rows.sum())}): {json.dumps(figures)}")
     if args.write:
         bias, coef, warning, scam = fit_verdict(x, y)
         tr = list(np.flatnonzero(typed))

@@ -26,16 +26,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import json
-import os
-import queue
 import re
-import signal
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any, cast
@@ -48,12 +43,8 @@ from bot.conversation import texts  # noqa: E402
 from bot.errors import ScamWiseError  # noqa: E402
 from bot.settings import Settings, load_settings  # noqa: E402
 from bot.telegram.driver import ChatRequest, Driver, buttons  # noqa: E402
-from bot.telegram.offline import (  # noqa: E402
-    TOKEN,
-    Call,
-    callback_update,
-    private_update,
-)
+from bot.telegram.offline import TOKEN, Call  # noqa: E402
+from tests.crash_probe_client import Probe, ProbeUser, child_env  # noqa: E402
 
 QUIZ = "starter"
 QUESTIONS = (
@@ -62,7 +53,6 @@ QUESTIONS = (
     "a recruiter on whatsapp wants a deposit before I start",
     "a stranger on a dating app wants me to invest in crypto",
 )
-UPDATE_TIMEOUT_S = 120.0
 
 
 def log(message: str) -> None:
@@ -246,67 +236,6 @@ async def load_round(
 # --- phase 2: kill -9 in mid-quiz ------------------------------------------------------------
 
 
-class Probe:
-    """tests/crash_probe.py as a child process: one update in, its acknowledgement out."""
-
-    def __init__(self, env: dict[str, str], log_file: Path) -> None:
-        with log_file.open("ab") as err:
-            self.proc = subprocess.Popen(
-                [sys.executable, str(ROOT / "tests" / "crash_probe.py")],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, env=env,
-                text=True, encoding="utf-8",
-            )  # fmt: skip
-        self.lines: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=self._pump, daemon=True).start()
-        if self.read() != {"ready": True}:
-            raise RuntimeError(f"the probe did not start; see {log_file}")
-
-    def _pump(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.put(line)
-        self.lines.put(None)
-
-    def read(self) -> dict[str, Any]:
-        line = self.lines.get(timeout=UPDATE_TIMEOUT_S)
-        if line is None:
-            raise RuntimeError(f"the probe exited ({self.proc.wait()})")
-        return dict(json.loads(line))
-
-    def write(self, update: dict[str, Any]) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps(update) + "\n")
-        self.proc.stdin.flush()
-
-    def send(self, update: dict[str, Any]) -> list[dict[str, Any]]:
-        self.write(update)
-        self.read()  # {"received": id}
-        return list(self.read()["calls"])
-
-    def kill(self) -> None:
-        os.kill(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=30)
-
-    def close(self) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.close()
-        self.proc.wait(timeout=60)
-
-
-class ProbeUser:
-    """Builds one user's updates for the probe."""
-
-    def __init__(self, uid: int) -> None:
-        self.uid = uid
-        self.ids = itertools.count(1)
-
-    def text(self, text: str) -> dict[str, Any]:
-        return private_update(next(self.ids), self.uid, text)
-
-    def press(self, message_id: int, data: str) -> dict[str, Any]:
-        return callback_update(next(self.ids), self.uid, message_id, data)
-
-
 def shown_question(calls: list[dict[str, Any]]) -> tuple[int, list[str]] | None:
     """(message id, answer buttons) of the question a reply shows, if any."""
     for call in calls:
@@ -319,9 +248,7 @@ def shown_question(calls: list[dict[str, Any]]) -> tuple[int, list[str]] | None:
 def kill_phase(base: Settings, work: Path, users: int) -> dict[str, Any]:
     """Quizzes through a child bot killed with SIGKILL while an answer is in flight."""
     db = work / "killed.sqlite3"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SCAMWISE_", "TELEGRAM_"))}
-    env.update(
-        PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
+    env = child_env(
         SCAMWISE_KNOWLEDGE_DIR=str(base.knowledge_dir), SCAMWISE_INDEX_DIR=str(base.index_path),
         SCAMWISE_DATABASE_URL=f"sqlite+aiosqlite:///{db}", SCAMWISE_FLOOD_LIMIT="100000",
         SCAMWISE_LOG_LEVEL="WARNING", TELEGRAM_BOT_TOKEN=TOKEN,
@@ -333,7 +260,7 @@ def kill_phase(base: Settings, work: Path, users: int) -> dict[str, Any]:
     kills = 0
     try:
         for n, person in enumerate(people):
-            shown = shown_question(probe.send(person.text(f"/start quiz-{QUIZ}")))
+            shown = shown_question(probe.send(person.message(f"/start quiz-{QUIZ}")))
             chosen: list[int] = []
             for q in range(1 + n % 3):  # 1-3 acknowledged answers before the kill
                 if shown is None:
@@ -344,10 +271,10 @@ def kill_phase(base: Settings, work: Path, users: int) -> dict[str, Any]:
                 chosen.append(option)
                 nxt = [b for c in calls for b in c["buttons"] if b.startswith("qn:")]
                 shown = shown_question(probe.send(person.press(message_id, nxt[0])))
-            acknowledged[person.uid] = chosen
+            acknowledged[person.user_id] = chosen
             if shown is not None and n % 2 == 0:  # every other user: kill with one in flight
                 message_id, answers = shown
-                in_flight[person.uid] = len(chosen)
+                in_flight[person.user_id] = len(chosen)
                 probe.write(person.press(message_id, answers[0]))
                 probe.read()  # received: now it is being handled
                 if n % 4 == 0:
@@ -357,7 +284,7 @@ def kill_phase(base: Settings, work: Path, users: int) -> dict[str, Any]:
                 probe = Probe(env, work / "probe.log")
         # Everyone comes back after the last restart and finishes from where the bot says.
         for person in people:
-            calls = probe.send(person.text(f"/start quiz-{QUIZ}"))
+            calls = probe.send(person.message(f"/start quiz-{QUIZ}"))
             while (shown := shown_question(calls)) is not None:
                 message_id, answers = shown
                 calls = probe.send(person.press(message_id, answers[0]))

@@ -55,3 +55,21 @@ def test_ordinary_wording_raises_no_new_flag(matcher: PatternMatcher, text: str)
     new = {"upfront-fee", "guaranteed-returns", "investment-group", "new-number-family",
            "recovery-offer", "legal-licence-claim", "off-platform-trade"}  # fmt: skip
     assert not new & matcher.find(text).keys()
+
+
+def test_traditional_text_is_read_as_simplified_with_the_same_spans() -> None:
+    from bot.checking.normalise import simplified
+
+    text = "你好，請先繳納解凍費"
+    plain = simplified(text)
+    assert plain == "你好，请先缴纳解冻费" and len(plain) == len(text)
+    assert simplified("no chinese here") == "no chinese here"
+
+
+def test_a_simplified_pattern_finds_its_traditional_spelling() -> None:
+    from bot.checking.patterns import PatternMatcher
+    from bot.knowledge.models import Flag
+
+    flag = Flag("f", "n", "w", "high", ("e",), (("zh-Hans", ("解冻费",)),), ("a", "b"))
+    found = PatternMatcher([flag]).find("請先繳納解凍費，否則無法提現")
+    assert [(s.start, s.end, s.text) for s in found["f"]] == [(4, 7, "解凍費")]

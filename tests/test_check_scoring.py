@@ -47,9 +47,9 @@ def test_the_stored_weights_read_and_raise_risk_with_red_flags() -> None:
 def test_features_split_rule_and_embedder_flags() -> None:
     values = features(
         (hit("a", "high", "pattern"), hit("b", "low", "embedding"), hit("c", "medium", "link")),
-        0.6, 0.7, True,
+        0.6, 0.7, True, 0.4,
     )  # fmt: skip
-    assert values == (3.0, 0.5, 0.6, 0.7, 1.0, 3.5)
+    assert values == (3.0, 0.5, 0.6, 0.7, 1.0, 3.5, 0.4)
 
 
 @pytest.mark.parametrize("content", ["", "{}", '{"bias": 1}', "not json"])
@@ -88,12 +88,42 @@ def test_fit_rank_picks_the_part_that_ranks_the_right_entry_first(fit: ModuleTyp
     assert fit.rank_hits(parts, wanted, w)[:, 0].all()
 
 
+class _Checks:
+    """The two things ExampleVectors reads from the checker's index."""
+
+    def __init__(self, payloads: list[str]) -> None:
+        self.payloads = payloads
+
+    def __len__(self) -> int:
+        return len(self.payloads)
+
+    def vectors(self) -> np.ndarray:
+        return np.eye(len(self.payloads), dtype=np.float32)
+
+
 def test_an_entrys_closeness_is_the_mean_of_its_best_examples() -> None:
-    from bot.checking.semantic import BEST_EXAMPLES, _best_mean
+    from bot.checking.semantic import BEST_EXAMPLES, ExampleVectors
 
     assert BEST_EXAMPLES == 2
-    assert _best_mean(np.array([0.1, 0.9, 0.5])) == pytest.approx(0.7)
-    assert _best_mean(np.array([0.4])) == pytest.approx(0.4)  # one example: itself
+    vectors = ExampleVectors(_Checks(["entry:a", "entry:a", "entry:a", "entry:b"]))  # type: ignore[arg-type]
+    assert vectors._best_means(np.array([0.1, 0.9, 0.5, 0.4])) == pytest.approx([0.7, 0.4])
+
+
+def test_word_overlap_ranks_the_entry_whose_examples_share_the_words() -> None:
+    from bot.checking.lexical import ExampleLexicon
+    from bot.knowledge.models import Entry
+
+    def entry(entry_id: str, examples: tuple[str, ...]) -> Entry:
+        return Entry(entry_id, "fraud", entry_id, (), "", (), (), (), examples=examples)
+
+    loan = ("贷款已审批，请先交解冻费", "loan approved, pay the insurance fee first")
+    parcel = ("您的快递丢失，按三倍理赔", "your parcel is held, pay the redelivery fee")
+    lexicon = ExampleLexicon([entry("loan", loan), entry("parcel", parcel)])
+    traditional = lexicon.scores("您的快遞丟失了，我們按三倍理賠")  # read as Simplified
+    assert traditional["parcel"] > traditional["loan"] >= 0.0
+    english = lexicon.scores("Loan approved! Pay the insurance fee to release it")
+    assert english["loan"] > english["parcel"]
+    assert set(lexicon.scores("完全无关 zzz").values()) == {0.0}
 
 
 @pytest.mark.parametrize(

@@ -7,11 +7,13 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from bot.cli import main
 from bot.doctor import check_database
 from bot.settings import load_settings
 from bot.storage.store import DamagedDatabaseError, EmptyDatabaseError, Store
+from tests import legacy_schema
 
 
 def url(path: Path) -> str:
@@ -117,6 +119,10 @@ async def test_the_feedback_voters_migration_upgrades_an_older_database(tmp_path
             "vote SMALLINT NOT NULL, created_at DATETIME NOT NULL)"
         )
         conn.execute("INSERT INTO feedback VALUES (1, 'task-scam', 1, '2026-11-30 10:00:00')")
+    engine = sa.create_engine(f"sqlite:///{db}")  # and the quiz tables of version 2
+    with engine.begin() as sync:
+        legacy_schema.metadata.create_all(sync, tables=legacy_schema.QUIZ_TABLES)
+    engine.dispose()
     store = await Store.open(url(db))
     try:
         assert await store.record_feedback("task-scam", -1, voter=5)

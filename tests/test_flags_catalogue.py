@@ -3,6 +3,7 @@ the real files are complete, and every fault is reported with file, line and fie
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,9 @@ REQUIRED_FLAGS = (
 GOOD_FLAG = """- id: test-flag
   name: A test flag
   why: Because it matters.
+  zh:
+    name: 测试用的红旗
+    why: 因为这很重要。
   severity: high
   entries: [task-scam]
   patterns:
@@ -71,6 +75,9 @@ def test_the_catalogue_has_every_agreed_flag_in_three_languages(kb: KnowledgeBas
         assert [lang for lang, _ in flag.patterns] == list(FLAG_LANGS), flag.id
         assert all(kb.get(entry_id) for entry_id in flag.entries), flag.id
         assert len(flag.examples) >= 2 and "\n" not in flag.why
+        # issue 15: every flag's name and reason in Simplified Chinese
+        assert re.search(r"[\u4e00-\u9fff]", flag.zh_name), flag.id
+        assert re.search(r"[\u4e00-\u9fff]", flag.zh_why) and "\n" not in flag.zh_why, flag.id
 
 
 def _load_with_flags(tmp_path: Path, text: str) -> KnowledgeError:
@@ -88,15 +95,25 @@ def _load_with_flags(tmp_path: Path, text: str) -> KnowledgeError:
         (
             "en: ['\\bpay first\\b']",
             "en: ['(unclosed']",
-            7,
+            10,
             "patterns.en[0]",
             "regular expression",
         ),
-        ("    zh-Hant: ['先付']\n", "", 7, "patterns.zh-Hant", "missing required field"),
-        ("[task-scam]", "[task-scan]", 5, "entries[0]", "did you mean 'task-scam'"),
-        ("severity: high", "severity: huge", 4, "severity", "expected one of"),
+        ("    zh-Hant: ['先付']\n", "", 10, "patterns.zh-Hant", "missing required field"),
+        ("[task-scam]", "[task-scan]", 8, "entries[0]", "did you mean 'task-scam'"),
+        ("severity: high", "severity: huge", 7, "severity", "expected one of"),
         ("why: Because it matters.", "why: |\n    two\n    lines", 3, "why", "one line"),
-        ("    - you must pay first\n", "", 10, "examples", "at least 2"),
+        ("    - you must pay first\n", "", 13, "examples", "at least 2"),
+        (
+            "  zh:\n    name: 测试用的红旗\n    why: 因为这很重要。\n",
+            "",
+            1,
+            "zh",
+            "missing required field",
+        ),
+        ("    why: 因为这很重要。\n", "", 5, "zh.why", "missing required field"),
+        ("    name: 测试用的红旗", "    name: ''", 5, "zh.name", "must not be empty"),
+        ("    why: 因为这很重要。", "    why: 因为\n    wrong: 1", 7, "zh.wrong", "unknown key"),
         (
             "  name: A test flag\n",
             "  name: A test flag\n  colour: red\n",
@@ -119,7 +136,7 @@ def test_catalogue_faults_name_file_line_and_field(
 def test_a_duplicate_flag_id_names_the_first_place(tmp_path: Path) -> None:
     error = _load_with_flags(tmp_path, GOOD_FLAG + GOOD_FLAG)
     [problem] = error.problems
-    assert problem.line == 13 and "first defined at knowledge/flags.yaml:1" in problem.message
+    assert problem.line == 16 and "first defined at knowledge/flags.yaml:1" in problem.message
 
 
 def test_a_good_extra_catalogue_loads(tmp_path: Path) -> None:
@@ -128,6 +145,7 @@ def test_a_good_extra_catalogue_loads(tmp_path: Path) -> None:
     (folder / "flags.yaml").write_text(GOOD_FLAG, encoding="utf-8")
     [flag] = load_knowledge(folder).flags
     assert (flag.id, flag.severity, flag.entries) == ("test-flag", "high", ("task-scam",))
+    assert (flag.zh_name, flag.zh_why) == ("测试用的红旗", "因为这很重要。")
 
 
 def test_the_link_data_loads() -> None:

@@ -13,6 +13,7 @@ import pytest
 import segno
 import sqlalchemy as sa
 from PIL import Image
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.quizzes.charts import results_chart_png
 from bot.quizzes.engine import QuizEngine, class_results
@@ -422,16 +423,19 @@ def test_results_chart_is_a_png() -> None:
 # --- migration ---------------------------------------------------------------------------------
 
 
-async def test_a_version_1_database_gains_the_quiz_tables(
-    database_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    with monkeypatch.context() as patch:
-        patch.setattr(schema, "MIGRATIONS", [schema._v1_initial])
-        async with await Store.open(database_url) as old:
-            await old.record_feedback("task-scam", 1)
+async def test_a_version_1_database_gains_the_quiz_tables(database_url: str) -> None:
+    from tests.legacy_schema import build
+
+    await (await Store.open(database_url)).close()  # creates the SQLite file's folder
+    engine = create_async_engine(database_url)
+    async with engine.begin() as conn:  # drop everything, then build version 1 the old way
+        await conn.run_sync(lambda c: schema.metadata.drop_all(c))
+        await conn.execute(sa.text("DROP TABLE alembic_version"))
+        await conn.run_sync(lambda c: build(c, 1))
+    await engine.dispose()
     async with await Store.open(database_url) as store:
-        assert await store.schema_version() == len(schema.MIGRATIONS) >= 2
-        assert [r.entry_id for r in await store.feedback_summary()] == ["task-scam"]
+        assert await store.schema_version() >= 2
+        assert [r.entry_id for r in await store.feedback_summary()] == ["romance", "task-scam"]
         async with store.engine.connect() as conn:
             names = set(await conn.run_sync(lambda c: sa.inspect(c).get_table_names()))
         assert {t.name for t in schema.QUIZ_TABLES} <= names

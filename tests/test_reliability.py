@@ -17,17 +17,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import html
-import itertools
 import json
 import os
-import queue
 import re
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator
@@ -54,12 +50,12 @@ from bot.settings import Settings
 from bot.storage.store import StorageError
 from bot.telegram import build_application
 from bot.telegram.driver import ChatRequest, Driver, buttons
-from bot.telegram.offline import TOKEN, Call, callback_update, private_update
+from bot.telegram.offline import TOKEN, Call
+from tests.crash_probe_client import Probe, ProbeUser, child_env
 from tests.telegram_harness import running, telegram_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
-PROBE = ROOT / "tests" / "crash_probe.py"
 QUIZ_ID = "starter"
 PROBE_TIMEOUT_S = 120.0
 OFF_TOPIC = "how do I bake sourdough bread at home"
@@ -192,72 +188,6 @@ async def driven(
 QUIZ_USER = 777_001
 
 
-def child_env(**extra: str) -> dict[str, str]:
-    """The environment of a child bot process: no ScamWise or Telegram variables but ours."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SCAMWISE_", "TELEGRAM_"))}
-    env.update(PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    env.update(extra)
-    return env
-
-
-class Probe:
-    """tests/crash_probe.py as a child process: one update in, its acknowledgement out."""
-
-    def __init__(self, env: dict[str, str], cwd: Path, log: Path) -> None:
-        self.log = log
-        with log.open("ab") as err:
-            self.proc = subprocess.Popen(
-                [sys.executable, str(PROBE)],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
-                env=env, cwd=cwd, text=True, encoding="utf-8",
-            )  # fmt: skip
-        self.lines: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=self._pump, daemon=True).start()
-        assert self.read() == {"ready": True}
-
-    def _pump(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.put(line)
-        self.lines.put(None)
-
-    def read(self) -> dict[str, Any]:
-        try:
-            line = self.lines.get(timeout=PROBE_TIMEOUT_S)
-        except queue.Empty:
-            raise AssertionError(f"the probe said nothing: {self.stderr()}") from None
-        if line is None:
-            raise AssertionError(f"the probe exited ({self.proc.wait()}): {self.stderr()}")
-        return dict(json.loads(line))
-
-    def write(self, update: dict[str, Any]) -> None:
-        """Send an update; `read` then gives {"received": id} and later its acknowledgement."""
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps(update) + "\n")
-        self.proc.stdin.flush()
-
-    def send(self, update: dict[str, Any]) -> list[dict[str, Any]]:
-        """Send an update and wait for its acknowledgement: the calls the bot made for it."""
-        self.write(update)
-        assert self.read() == {"received": update["update_id"]}
-        ack = self.read()
-        assert ack["update_id"] == update["update_id"], ack
-        return list(ack["calls"])
-
-    def kill(self) -> None:
-        os.kill(self.proc.pid, signal.SIGKILL)
-        assert self.proc.wait(timeout=30) == -signal.SIGKILL
-
-    def close(self) -> int:
-        """EOF on stdin: the probe stops the application and exits."""
-        assert self.proc.stdin is not None
-        self.proc.stdin.close()
-        return self.proc.wait(timeout=60)
-
-    def stderr(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
-
-
 @pytest.fixture
 def probes(snap: Snapshot, tmp_path: Path) -> Iterator[Any]:
     """Start probes on one database file; any still running at the end is killed."""
@@ -272,7 +202,7 @@ def probes(snap: Snapshot, tmp_path: Path) -> Iterator[Any]:
     )
 
     def start(**extra: str) -> Probe:
-        probe = Probe({**env, **extra}, tmp_path, tmp_path / "probe.log")
+        probe = Probe({**env, **extra}, tmp_path / "probe.log", cwd=tmp_path)
         started.append(probe)
         return probe
 
@@ -283,20 +213,6 @@ def probes(snap: Snapshot, tmp_path: Path) -> Iterator[Any]:
             probe.proc.wait(timeout=30)
 
 
-class QuizUser:
-    """One user's quiz through a probe: builds updates, reads buttons from the replies."""
-
-    def __init__(self, user_id: int) -> None:
-        self.user_id = user_id
-        self.ids = itertools.count(1)
-
-    def command(self, text: str) -> dict[str, Any]:
-        return private_update(next(self.ids), self.user_id, text)
-
-    def press(self, message_id: int, data: str) -> dict[str, Any]:
-        return callback_update(next(self.ids), self.user_id, message_id, data)
-
-
 def question_shown(calls: list[dict[str, Any]], index: int, n: int) -> dict[str, Any]:
     """The one message or edit of `calls` showing question `index` (0-based) of n."""
     shown = [c for c in calls if c["method"] in ("sendMessage", "editMessageText")]
@@ -305,7 +221,7 @@ def question_shown(calls: list[dict[str, Any]], index: int, n: int) -> dict[str,
     return shown[0]
 
 
-def answer(probe: Probe, user: QuizUser, shown: dict[str, Any], message_id: int, q: int,
+def answer(probe: Probe, user: ProbeUser, shown: dict[str, Any], message_id: int, q: int,
            option: int, quiz: Quiz) -> str:  # fmt: skip
     """Press an option; check the verdict; return the Next button's data."""
     data = shown["buttons"][option]
@@ -318,7 +234,7 @@ def answer(probe: Probe, user: QuizUser, shown: dict[str, Any], message_id: int,
     return str(next_button)
 
 
-def finish(probe: Probe, user: QuizUser, shown: dict[str, Any], message_id: int, first: int,
+def finish(probe: Probe, user: ProbeUser, shown: dict[str, Any], message_id: int, first: int,
            pattern: list[int], quiz: Quiz) -> str:  # fmt: skip
     """Answer questions first.. with the pattern, pressing Next after each; the final text."""
     n = len(quiz.questions)
@@ -362,10 +278,10 @@ def test_kill_9_after_an_acknowledged_answer_loses_nothing(
 ) -> None:
     quiz, n, db = snap.quiz, len(snap.quiz.questions), tmp_path / "quiz.sqlite3"
     pattern = mixed_pattern(quiz)
-    user = QuizUser(QUIZ_USER)
+    user = ProbeUser(QUIZ_USER)
 
     first = probes()
-    shown = question_shown(first.send(user.command(f"/start quiz-{quiz.id}")), 0, n)
+    shown = question_shown(first.send(user.message(f"/start quiz-{quiz.id}")), 0, n)
     message_id = shown["message_id"]
     next_button = answer(first, user, shown, message_id, 0, pattern[0], quiz)
     shown = question_shown(first.send(user.press(message_id, next_button)), 1, n)
@@ -400,7 +316,7 @@ def test_kill_9_with_an_answer_in_flight_records_it_whole_or_not_at_all(
     """Three kills, each during an answer: as it arrives, inside its transaction, after it."""
     quiz, n, db = snap.quiz, len(snap.quiz.questions), tmp_path / "quiz.sqlite3"
     pattern = [q.answer for q in quiz.questions]  # right answers: each one moves the score
-    user = QuizUser(QUIZ_USER)
+    user = ProbeUser(QUIZ_USER)
 
     def stored() -> int:
         """How many answers are stored; the attempt agrees with them exactly (never half)."""
@@ -414,14 +330,14 @@ def test_kill_9_with_an_answer_in_flight_records_it_whole_or_not_at_all(
 
     def resume(probe: Probe, answered: int) -> tuple[dict[str, Any], int]:
         """/start again: the first unanswered question, marked as resumed."""
-        calls = probe.send(user.command(f"/start quiz-{quiz.id}"))
+        calls = probe.send(user.message(f"/start quiz-{quiz.id}"))
         shown = question_shown(calls, answered, n)
         assert html.escape(texts.QUIZ_RESUMED, quote=False) in shown["text"]
         return shown, shown["message_id"]
 
     # 1. Killed as soon as the answer to question 2 was read: whole or nothing.
     first = probes()
-    shown = question_shown(first.send(user.command(f"/start quiz-{quiz.id}")), 0, n)
+    shown = question_shown(first.send(user.message(f"/start quiz-{quiz.id}")), 0, n)
     message_id = shown["message_id"]
     next_button = answer(first, user, shown, message_id, 0, pattern[0], quiz)
     shown = question_shown(first.send(user.press(message_id, next_button)), 1, n)

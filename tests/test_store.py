@@ -10,15 +10,14 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
-from bot.storage import schema
+from bot.storage import migrate, schema
 from bot.storage.cli import format_unanswered
 from bot.storage.store import StorageError, Store, UnansweredRow, mask_url
 
@@ -51,18 +50,6 @@ async def sqlite_store(db_path: Path) -> AsyncIterator[Store]:
     await opened.close()
 
 
-def counting(
-    step: Callable[[Connection], None], calls: list[str], name: str
-) -> Callable[[Connection], None]:
-    """Wrap a migration so that each run is recorded."""
-
-    def run(conn: Connection) -> None:
-        calls.append(name)
-        step(conn)
-
-    return run
-
-
 async def table_names(store: Store) -> set[str]:
     async with store.engine.connect() as conn:
         return set(await conn.run_sync(lambda c: sa.inspect(c).get_table_names()))
@@ -82,75 +69,15 @@ async def test_first_open_creates_folder_tables_and_version(db_path: Path) -> No
     assert not db_path.parent.exists()
     async with await Store.open(url_for(db_path)) as store:
         assert db_path.is_file()
-        assert {"schema_version", "unanswered", "feedback"} <= await table_names(store)
-        assert await store.schema_version() == len(schema.MIGRATIONS)
+        assert {"alembic_version", "unanswered", "feedback"} <= await table_names(store)
+        assert await store.schema_version() == int(migrate.head_revision())
     with sqlite3.connect(db_path) as raw:
-        assert raw.execute("SELECT version FROM schema_version").fetchall() == [
-            (len(schema.MIGRATIONS),)
+        assert raw.execute("SELECT version_num FROM alembic_version").fetchall() == [
+            (migrate.head_revision(),)
         ]
 
 
-async def test_reopen_keeps_data_and_does_not_rerun_migrations(
-    db_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    calls: list[str] = []
-    monkeypatch.setattr(schema, "MIGRATIONS", [counting(schema._v1_initial, calls, "v1")])
-    async with await Store.open(url_for(db_path)) as store:
-        await store.record_unanswered("kept question", "e1", 0.2, "low")
-    async with await Store.open(url_for(db_path)) as store:
-        rows = await store.top_unanswered()
-        assert await store.schema_version() == 1
-    assert calls == ["v1"]
-    assert [r.question for r in rows] == ["kept question"]
-
-
-async def test_appended_migration_runs_once_on_an_existing_database(
-    db_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    async with await Store.open(url_for(db_path)) as store:
-        await store.record_feedback("e1", 1)
-    extra = sa.MetaData()
-    sa.Table("quiz_progress", extra, sa.Column("user_id", sa.BigInteger, primary_key=True))
-    calls: list[str] = []
-    v2 = counting(lambda conn: extra.create_all(conn), calls, "v2")
-    shipped = len(schema.MIGRATIONS)
-    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, v2])
-    for _ in range(2):
-        async with await Store.open(url_for(db_path)) as store:
-            assert await store.schema_version() == shipped + 1
-            assert "quiz_progress" in await table_names(store)
-            assert await count_rows(store, schema.feedback) == 1
-    assert calls == ["v2"]
-
-
-async def test_a_failing_migration_is_rolled_back_entirely(
-    db_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    async with await Store.open(url_for(db_path)):
-        pass
-
-    def broken(conn: Connection) -> None:
-        conn.execute(sa.text("CREATE TABLE half_done (id INTEGER)"))
-        conn.execute(sa.text("SELECT * FROM no_such_table"))
-
-    shipped = len(schema.MIGRATIONS)
-    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, broken])
-    with pytest.raises(StorageError, match="cannot open the database"):
-        await Store.open(url_for(db_path))
-    with sqlite3.connect(db_path) as raw:
-        tables = {row[0] for row in raw.execute("SELECT name FROM sqlite_master")}
-        assert raw.execute("SELECT version FROM schema_version").fetchall() == [(shipped,)]
-    assert "half_done" not in tables
-
-
-async def test_database_from_a_newer_version_is_refused(db_path: Path) -> None:
-    async with await Store.open(url_for(db_path)):
-        pass
-    with sqlite3.connect(db_path) as raw:
-        raw.execute("UPDATE schema_version SET version = 99")
-    with pytest.raises(StorageError, match="newer") as info:
-        await Store.open(url_for(db_path))
-    assert str(db_path) in str(info.value)
+# Upgrades, newer databases and failing revisions: tests/test_migrations.py.
 
 
 async def test_sqlite_connections_use_wal_full_sync_foreign_keys_and_timeout(

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.checking.context import EXEMPT, protected, protective_spans
+from bot.checking.lexical import ExampleLexicon
 from bot.checking.linkdata import LinkData
 from bot.checking.links import find_emails, find_links
+from bot.checking.normalise import simplified
 from bot.checking.patterns import PatternMatcher
 from bot.checking.phones import Hotline, find_phones, hotlines
 from bot.checking.result import (
@@ -116,6 +118,7 @@ class MessageChecker:
         self.vectors = ExampleVectors(checks)
         self.hotlines: dict[str, Hotline] = hotlines(kb)
         self._scam_ids = [e.id for e in kb.entries if e.topic not in NON_SCAM_TOPICS]
+        self.lexicon = ExampleLexicon([e for e in kb.entries if e.id in set(self._scam_ids)])
 
     @property
     def scam_ids(self) -> list[str]:
@@ -162,8 +165,8 @@ class MessageChecker:
         batch: list[str] = []
         for query, spans in zip(queries, splits, strict=True):
             if self._own_vector(query, spans):
-                batch.append(query or " ")
-            batch.extend(s.text for s in spans)
+                batch.append(simplified(query) or " ")
+            batch.extend(simplified(s.text) for s in spans)
         vectors = self.embedder.embed(batch)
         out = []
         row = 0
@@ -197,8 +200,12 @@ class MessageChecker:
         flags = self._flags(text, semantic, links, phones, wallets)
         flag_sim = max((score for score, _ in semantic.flags.values()), default=0.0)
         example_sim = max(semantic.entries.values(), default=0.0)
-        values = features(flags, flag_sim, example_sim, bool(protective_spans(text)))
-        parts_by_entry = self._rank_parts(query, whole, semantic, flags) if query else {}
+        words = self.lexicon.scores(query) if query else {}
+        values = features(
+            flags, flag_sim, example_sim, bool(protective_spans(text)),
+            max(words.values(), default=0.0),
+        )  # fmt: skip
+        parts_by_entry = self._rank_parts(query, whole, semantic, flags, words) if query else {}
         embedded = whole is not None
         return Signals(flags, values, links, phones, wallets, embedded, parts_by_entry)
 
@@ -258,12 +265,15 @@ class MessageChecker:
         whole: np.ndarray | None,
         semantic: SemanticHits,
         flags: tuple[FlagHit, ...],
+        words: dict[str, float],
     ) -> dict[str, tuple[float, ...]]:
         """Per scam entry, in RANK_PARTS order: closeness of the message and of its pieces to
-        the entry's examples, the retriever's lexical score, the flags' vote share."""
+        the entry's examples, the retriever's lexical score, the flags' vote share, and the
+        word overlap with the entry's examples."""
         lexical: dict[str, float] = {}
         if self.retriever is not None:
-            lexical = {h.entry_id: h.lexical for h in self.retriever.rank(query, whole)}
+            ranked = self.retriever.rank(simplified(query), whole)
+            lexical = {h.entry_id: h.lexical for h in ranked}
         votes: dict[str, float] = {}
         for hit in flags:
             weight = SEVERITY_WEIGHT.get(hit.severity, 1.0)
@@ -275,6 +285,7 @@ class MessageChecker:
                 *(max(v, 0.0) for v in semantic.closeness.get(entry_id, (0.0, 0.0))),
                 lexical.get(entry_id, 0.0),
                 votes.get(entry_id, 0.0) / top_vote,
+                words.get(entry_id, 0.0),
             )
             for entry_id in self._scam_ids
         }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from bot.checking.normalise import simplified
 from bot.checking.result import Span
 from bot.knowledge.models import Flag
 
@@ -14,20 +15,29 @@ class PatternMatcher:
 
     def __init__(self, flags: Sequence[Flag]) -> None:
         self._compiled = [
-            (flag.id, re.compile(pattern, re.IGNORECASE | re.MULTILINE))
+            (
+                flag.id,
+                lang == "zh-Hans",
+                re.compile(pattern, re.IGNORECASE | re.MULTILINE | re.DOTALL),
+            )
             for flag in flags
-            for _, patterns in flag.patterns
+            for lang, patterns in flag.patterns
             for pattern in patterns
         ]
 
     def find(self, text: str) -> dict[str, list[Span]]:
-        """Flag id -> the spans its patterns matched (non-empty matches only), in text order."""
+        """Flag id -> the spans its patterns matched (non-empty matches only), in text order.
+        Simplified patterns read the text as Simplified (Traditional characters converted,
+        same positions), so they find Traditional spellings too; Traditional and English
+        patterns read it as written. Spans quote the original text."""
         found: dict[str, list[Span]] = {}
-        for flag_id, regex in self._compiled:
-            for match in regex.finditer(text):
+        plain = simplified(text)
+        for flag_id, on_plain, regex in self._compiled:
+            for match in regex.finditer(plain if on_plain else text):
                 if match.end() > match.start():
                     spans = found.setdefault(flag_id, [])
-                    span = Span(match.start(), match.end(), match.group(0))
+                    start, end = match.start(), match.end()
+                    span = Span(start, end, text[start:end])
                     if span not in spans:
                         spans.append(span)
         for spans in found.values():

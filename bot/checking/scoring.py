@@ -27,8 +27,10 @@ FEATURES = (
     "example_similarity",  # the closest the message comes to any scam example
     "protective",  # 1 when protective wording is present
     "protected_risk",  # all flags' risk when protective wording is present, else 0
+    "example_words",  # the most words the message shares with any scam example (TF-IDF)
 )
-RANK_PARTS = ("example", "example_pieces", "lexical", "flag_vote")  # per entry, see checker
+# per entry, see checker
+RANK_PARTS = ("example", "example_pieces", "lexical", "flag_vote", "example_words")
 
 
 def flag_risk(hits: tuple[FlagHit, ...], rules: bool) -> float:
@@ -39,12 +41,16 @@ def flag_risk(hits: tuple[FlagHit, ...], rules: bool) -> float:
 
 
 def features(
-    hits: tuple[FlagHit, ...], flag_sim: float, example_sim: float, protective: bool
+    hits: tuple[FlagHit, ...],
+    flag_sim: float,
+    example_sim: float,
+    protective: bool,
+    example_words: float = 0.0,
 ) -> tuple[float, ...]:
     """The verdict model's inputs, in FEATURES order."""
     rule, embedded = flag_risk(hits, True), flag_risk(hits, False)
     cue = 1.0 if protective else 0.0
-    return (rule, embedded, flag_sim, example_sim, cue, cue * (rule + embedded))
+    return (rule, embedded, flag_sim, example_sim, cue, cue * (rule + embedded), example_words)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from bot.checking.result import Span
 from bot.search.index import VectorIndex
 from bot.search.indexing import ENTRY_PREFIX, FLAG_PREFIX
 
-MAX_PIECES = 8  # sentences embedded per message (the longest ones when there are more)
+MAX_PIECES = 6  # sentences embedded per message (the longest ones when there are more)
 MIN_PIECE_CHARS = 12
 BEST_EXAMPLES = 2  # an entry's closeness: the mean of its examples' best few similarities
 _SENTENCE = re.compile(r"[^\n.!?。！？；;]+[.!?。！？；;]*")
@@ -74,7 +74,16 @@ class ExampleVectors:
         groups: dict[str, list[int]] = {}
         for row, entry_id in enumerate(self._entry_ids):
             groups.setdefault(entry_id, []).append(row)
-        self._groups = {k: np.array(v) for k, v in groups.items()}
+        # (entries, most examples) row numbers, padded with an index past the last row, which
+        # reads -inf: an entry's closeness is then one vectorised top-k over this matrix.
+        self._group_ids = list(groups)
+        width = max((len(v) for v in groups.values()), default=1)
+        self._group_rows = np.full((len(groups), width), len(self._entry_ids), dtype=np.int64)
+        for i, rows in enumerate(groups.values()):
+            self._group_rows[i, : len(rows)] = rows
+        self._group_sizes = np.array(
+            [min(len(v), BEST_EXAMPLES) for v in groups.values()], dtype=np.float32
+        )
 
     @property
     def has_examples(self) -> bool:
@@ -99,17 +108,20 @@ class ExampleVectors:
             combined = np.maximum(sims_whole, sims_parts * 0.9)
             for row, entry_id in enumerate(self._entry_ids):
                 entries[entry_id] = max(entries.get(entry_id, -1.0), float(combined[row]))
-            closeness = {
-                entry_id: (_best_mean(sims_whole[rows]), _best_mean(sims_parts[rows]))
-                for entry_id, rows in self._groups.items()
-            }
+            whole_best = self._best_means(sims_whole)
+            parts_best = self._best_means(sims_parts)
+            closeness = dict(zip(self._group_ids, zip(whole_best, parts_best, strict=True),
+                                 strict=True))  # fmt: skip
             return SemanticHits(flags, entries, closeness)
         return SemanticHits(flags, entries)
 
-
-def _best_mean(values: np.ndarray) -> float:
-    """The mean of the BEST_EXAMPLES highest values (all of them when there are fewer)."""
-    return float(np.sort(values)[::-1][:BEST_EXAMPLES].mean())
+    def _best_means(self, sims: np.ndarray) -> list[float]:
+        """Per entry, the mean of its BEST_EXAMPLES highest similarities (all, when fewer)."""
+        padded = np.append(sims.astype(np.float32), np.float32(-np.inf))[self._group_rows]
+        k = min(BEST_EXAMPLES, padded.shape[1])
+        top = -np.partition(-padded, k - 1, axis=1)[:, :k]
+        top[~np.isfinite(top)] = 0.0
+        return (top.sum(axis=1) / self._group_sizes).tolist()
 
 
 def _rows(vectors: np.ndarray, payloads: list[str], prefix: str) -> tuple[np.ndarray, list[str]]:

@@ -1,4 +1,14 @@
-"""A per-user flood limit: N events in a sliding window, with one notice per burst."""
+"""A per-user flood limit: N events in a sliding window, with one notice per burst.
+
+The counters live in this process's memory, also with several replicas, on purpose: they
+are safe to lose. A restart forgets at most one window (30 s) of counts; behind a proxy
+that spreads updates over R replicas a flooder gets at most R times the limit per window,
+still bounded, and every replica still refuses the excess it sees. Keeping them in the
+database instead would put one more write transaction (an upsert on a hot row) on every
+message, about twice the update-id claim (scripts/bench_store.py; README, "Several replicas"),
+and the most of them exactly when a user floods: the database would take the flood the guard
+exists to absorb.
+"""
 
 from __future__ import annotations
 

@@ -10,7 +10,8 @@ from bot.knowledge.validate import Place, report_duplicate_ids
 from bot.knowledge.yaml_lines import FieldChecker, YamlDoc, suggest, top_level_list
 
 FLAGS_FILE = "flags.yaml"
-FLAG_KEYS = ("id", "name", "why", "severity", "entries", "patterns", "examples")
+FLAG_KEYS = ("id", "name", "why", "zh", "severity", "entries", "patterns", "examples")
+ZH_KEYS = ("name", "why")
 MIN_EXAMPLES = 2
 MAX_WHY_CHARS = 160
 
@@ -38,24 +39,41 @@ def _patterns(checker: FieldChecker) -> tuple[tuple[str, tuple[str, ...]], ...] 
     return tuple(result) if ok else None
 
 
+def _one_line(checker: FieldChecker, key: str) -> str | None:
+    """A text field that must be one line of at most MAX_WHY_CHARS characters."""
+    text = checker.text(key)
+    if text is not None and ("\n" in text or len(text) > MAX_WHY_CHARS):
+        checker.report(key, f"must be one line of at most {MAX_WHY_CHARS} characters")
+        return None
+    return text
+
+
+def _zh(checker: FieldChecker) -> tuple[str, str] | None:
+    """The required Simplified Chinese block: `zh: {name: …, why: …}`."""
+    sub = checker.sub("zh", required=True)
+    if sub is None:
+        return None
+    sub.check_keys(ZH_KEYS)
+    name, why = sub.text("name"), _one_line(sub, "why")
+    return (name, why) if name is not None and why is not None else None
+
+
 def _flag(checker: FieldChecker) -> Flag | None:
     """One Flag, or None when any field is invalid (each fault is reported)."""
     checker.check_keys(FLAG_KEYS)
     flag_id = checker.kebab("id")
-    name, why = checker.text("name"), checker.text("why")
-    if why is not None and ("\n" in why or len(why) > MAX_WHY_CHARS):
-        checker.report("why", f"must be one line of at most {MAX_WHY_CHARS} characters")
-        why = None
+    name, why = checker.text("name"), _one_line(checker, "why")
+    zh = _zh(checker)
     severity = checker.choice("severity", SEVERITIES)
     entries = checker.text_list("entries", min_items=1)
     patterns = _patterns(checker)
     examples = checker.text_list("examples", min_items=MIN_EXAMPLES)
-    fields = (flag_id, name, why, severity, entries, patterns, examples)
+    fields = (flag_id, name, why, zh, severity, entries, patterns, examples)
     if any(value is None for value in fields):
         return None
-    assert flag_id and name and why and severity and entries and patterns and examples
+    assert flag_id and name and why and zh and severity and entries and patterns and examples
     return Flag(flag_id, name, why, severity, entries, patterns, examples,
-                checker.file, checker.line())  # fmt: skip
+                checker.file, checker.line(), zh_name=zh[0], zh_why=zh[1])  # fmt: skip
 
 
 def validate_flags(

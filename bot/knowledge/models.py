@@ -112,6 +112,8 @@ class Flag:
     examples: tuple[str, ...]  # phrasings a scammer might use (embedded for paraphrases)
     file: str = ""
     line: int = 0
+    zh_name: str = ""  # the `zh:` block (Simplified Chinese; Traditional is generated)
+    zh_why: str = ""
 
 
 @dataclass(frozen=True)

@@ -1,30 +1,29 @@
-"""Tables of the ScamWise database (SQLAlchemy Core), its report queries and migrations.
+"""Tables of the ScamWise database (SQLAlchemy Core) and its report queries.
 
-The database holds one integer in `schema_version`: how many entries of `MIGRATIONS` have
-been applied. `apply_migrations` runs the missing ones in order, inside the caller's
-transaction, and stores the new version, so a database is never left half-migrated.
+The tables here are what the code reads and writes; the database gets them from the Alembic
+revisions in `bot/storage/migrations/versions/`, which `Store.open` applies at start
+(`bot/storage/migrate.py`). A test (tests/test_migrations.py) checks that the two agree.
 
-Adding a migration (e.g. quiz progress):
+Adding a table or column (e.g. quiz progress):
 
-1. Define the new `Table` objects on `metadata` below (portable types only: `BigInteger` for
-   Telegram ids, `DateTime(timezone=True)` via `UTCDateTime`, no dialect-specific SQL).
-2. Write a function `_v2_quiz(conn: Connection) -> None` that creates exactly those tables,
-   e.g. `metadata.create_all(conn, tables=[quiz_progress])`, or alters existing ones with
-   portable `sa.text(...)`/DDL statements.
-3. Append it to `MIGRATIONS`. Never edit or reorder a migration that has shipped: databases
-   in the field have already run it.
-4. If the new table has a `user_id` column, append it to `USER_TABLES` so that
+1. Define or change the `Table` objects on `metadata` below (portable types only:
+   `BigInteger` for Telegram ids, `UTCDateTime` for timestamps, no dialect-specific SQL).
+2. `.venv/bin/alembic revision -m "quiz progress"` (from the repository root; alembic.ini
+   points at the package's migrations), then write its `upgrade()` with `op.create_table`,
+   `op.add_column` or `with op.batch_alter_table(...)` (SQLite cannot ALTER most things; the
+   batch form copies the table). Write the columns out in the revision: never import the live
+   table definitions, which change later. Never edit a revision that has shipped.
+3. If the new table has a `user_id` column, append it to `USER_TABLES` so that
    `Store.forget_user` deletes from it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Dialect
 
 QUESTION_MAX_CHARS = 1000
 VOTER_CHARS = 64  # hex SHA-256
@@ -59,12 +58,6 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
 
 metadata = sa.MetaData()
 
-schema_version = sa.Table(
-    "schema_version",
-    metadata,
-    sa.Column("version", sa.Integer, nullable=False),
-)
-
 unanswered = sa.Table(
     "unanswered",
     metadata,
@@ -87,15 +80,16 @@ feedback = sa.Table(
     sa.Column("entry_id", sa.String(ENTRY_ID_MAX_CHARS), nullable=False),
     sa.Column("vote", sa.SmallInteger, nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
-    # Added by the feedback-voters migration: a salted hash of (entry, user), never the user id;
+    # Added by revision 0003 (feedback voters): a salted hash of (entry, user), never the user id;
     # UNIQUE(entry_id, voter) keeps one vote per user and entry. NULL for older rows.
     sa.Column("voter", sa.String(VOTER_CHARS), nullable=True),
     sa.CheckConstraint("vote IN (-1, 1)", name="ck_feedback_vote"),
     sa.Index("ix_feedback_entry_id", "entry_id"),
     sa.Index("ix_feedback_created_at", "created_at"),
+    sa.Index("ux_feedback_entry_voter", "entry_id", "voter", unique=True),
 )
 
-# --- quizzes (migration 2) --------------------------------------------------------------------
+# --- quizzes (revision 0002) --------------------------------------------------------------------
 QUIZ_ID_MAX_CHARS = 64
 CLASS_CODE_MAX_CHARS = 16
 POLL_ID_MAX_CHARS = 64
@@ -156,6 +150,14 @@ group_quiz_runs = sa.Table(
     sa.Column("quiz_id", sa.String(QUIZ_ID_MAX_CHARS), nullable=False),
     sa.Column("started_at", UTCDateTime(), nullable=False),
     sa.Column("finished_at", UTCDateTime(), nullable=True),
+    # Revision 0007: one unfinished run per chat, whichever replica starts it.
+    sa.Index(
+        "ux_group_quiz_runs_open_chat",
+        "chat_id",
+        unique=True,
+        sqlite_where=sa.text("finished_at IS NULL"),
+        postgresql_where=sa.text("finished_at IS NULL"),
+    ),
 )
 
 group_quiz_polls = sa.Table(
@@ -190,8 +192,8 @@ group_quiz_votes = sa.Table(
     sa.Index("ix_group_quiz_votes_user", "user_id"),
 )
 
-# Values the database generates once and keeps (the feedback salt); created by the
-# feedback-voters migration.
+# Values the database generates once and keeps (the feedback salt); created by revision
+# 0003 (feedback voters).
 stored_secrets = sa.Table(
     "stored_secrets",
     metadata,
@@ -261,31 +263,7 @@ def feedback_summary_query(cutoff: datetime | None) -> sa.Select[Any]:
     return stmt.order_by(downs.desc(), ups.desc(), t.c.entry_id)
 
 
-def _v1_initial(conn: Connection) -> None:
-    """Version 1: the unanswered-question log and answer feedback."""
-    metadata.create_all(conn, tables=[unanswered, feedback])
-
-
-def _v2_quiz(conn: Connection) -> None:
-    """Version 2: quiz attempts and answers, classes, and group quiz polls and votes."""
-    metadata.create_all(conn, tables=QUIZ_TABLES)
-
-
-def _feedback_voters(conn: Connection) -> None:
-    """Feedback voters: a salted (entry, user) hash per vote, one vote each; a salt table."""
-    columns = {c["name"] for c in sa.inspect(conn).get_columns("feedback")}
-    if "voter" not in columns:  # databases created before this migration
-        conn.execute(sa.text(f"ALTER TABLE feedback ADD COLUMN voter VARCHAR({VOTER_CHARS})"))
-    conn.execute(
-        sa.text(
-            "CREATE UNIQUE INDEX IF NOT EXISTS ux_feedback_entry_voter "
-            "ON feedback (entry_id, voter)"
-        )
-    )
-    metadata.create_all(conn, tables=[stored_secrets])
-
-
-# --- regions (migration "user_regions") -----------------------------------------------------
+# --- regions (revision 0004) -----------------------------------------------------
 REGION_ID_MAX_CHARS = 8
 
 # The region a user chose (for hotlines); one row per user, deleted by /forgetme.
@@ -299,12 +277,7 @@ user_regions = sa.Table(
 USER_TABLES.append(user_regions)
 
 
-def _v_user_regions(conn: Connection) -> None:
-    """The region each user chose for hotlines (issue 13)."""
-    metadata.create_all(conn, tables=[user_regions])
-
-
-# --- languages (migration "user_languages") -------------------------------------------------
+# --- languages (revision 0005) -------------------------------------------------
 LANGUAGE_TAG_MAX_CHARS = 16
 
 # The language a user chose with /language ("en", "zh-Hans", "zh-Hant"); one row per user,
@@ -319,46 +292,27 @@ user_languages = sa.Table(
 USER_TABLES.append(user_languages)
 
 
-def _v_user_languages(conn: Connection) -> None:
-    """The language each user chose with /language (issue 15)."""
-    metadata.create_all(conn, tables=[user_languages])
-
-
-MIGRATIONS: list[Callable[[Connection], None]] = [
-    _v1_initial,
-    _v2_quiz,
-    _feedback_voters,
-    _v_user_regions,
-    _v_user_languages,
-]
-
-
-def stored_version(conn: Connection) -> int:
-    """The version recorded in the database, creating the version table (at 0) if missing."""
-    metadata.create_all(conn, tables=[schema_version])
-    version = conn.execute(sa.select(schema_version.c.version)).scalar_one_or_none()
-    if version is None:
-        conn.execute(sa.insert(schema_version).values(version=0))
-        return 0
-    return int(version)
-
-
-def apply_migrations(conn: Connection, migrations: list[Callable[[Connection], None]]) -> int:
-    """Run the migrations after the stored version, in order; return the final version."""
-    version = stored_version(conn)
-    if version > len(migrations):
-        raise NewerSchemaError(version, len(migrations))
-    for step in migrations[version:]:
-        step(conn)
-        version += 1
-        conn.execute(sa.update(schema_version).values(version=version))
-    return version
+# --- Telegram updates already handled (revision 0006) --------------------------------------
+# One row per update_id claimed by the replica that handles it (insert-or-ignore: a second
+# delivery, to any replica, finds the row and is acknowledged without being handled again).
+# Deleted after UPDATE_MEMORY_DAYS by the daily pruning.
+UPDATE_MEMORY_DAYS = 1
+processed_updates = sa.Table(
+    "processed_updates",
+    metadata,
+    sa.Column("update_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("claimed_at", UTCDateTime(), nullable=False),
+    # Set once the update was handled; a claim without it older than the lease is taken over
+    # (its replica died while handling it).
+    sa.Column("done_at", UTCDateTime(), nullable=True),
+    sa.Index("ix_processed_updates_claimed_at", "claimed_at"),
+)
 
 
 class NewerSchemaError(Exception):
     """The database was migrated by a newer ScamWise than this one."""
 
-    def __init__(self, found: int, known: int) -> None:
+    def __init__(self, found: str, known: str) -> None:
         self.found = found
         self.known = known
         super().__init__(f"schema version {found} is newer than this code knows ({known})")

@@ -16,22 +16,40 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from alembic.util import CommandError as AlembicError
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from bot.errors import ScamWiseError
-from bot.storage import schema
+from bot.storage import migrate, schema
 
 DEFAULT_URL = "sqlite+aiosqlite:///data/scamwise.sqlite3"
 BUSY_TIMEOUT_S = 5.0
 WRITE_TURN_TIMEOUT_S = 30.0  # longest wait for this process's other writes to finish
 FEEDBACK_SALT = "feedback_salt"  # its name in the stored_secrets table
 _WRITE_OPTION = "scamwise_write"  # marks write transactions (BEGIN IMMEDIATE on SQLite)
+# Replicas starting at once on one PostgreSQL take turns to migrate (a transaction-level
+# advisory lock; the number is arbitrary but fixed: "ScamWise" in ASCII, cut to 8 bytes).
+MIGRATION_LOCK_KEY = 0x5363616D57697365
+PING_TIMEOUT_S = 2.0  # /healthz: longest wait for the database's SELECT 1
+# A claimed update not finished after this long is handled again: its replica died meanwhile.
+# Longer than any handling takes (a screenshot's OCR gives up after SCAMWISE_OCR_TIMEOUT_S).
+UPDATE_LEASE_S = 30.0
+
+
+class Claim(Enum):
+    """What to do with a delivered update (Store.claim_update)."""
+
+    NEW = "new"  # handle it
+    DONE = "done"  # handled already: acknowledge it
+    BUSY = "busy"  # another replica is handling it now: let Telegram deliver it again
 
 
 class StorageError(ScamWiseError):
@@ -204,6 +222,8 @@ class Store:
         # fail with "database is locked" under load. So this process's writes take turns on a
         # FIFO lock, and the busy timeout is left for other processes.
         self._write_turn = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        # Single statements that need no transaction of their own (PostgreSQL only).
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._salt = b""  # the feedback salt: SCAMWISE_FEEDBACK_SALT, or read at first use
 
     @classmethod
@@ -237,7 +257,13 @@ class Store:
             if engine is not None:
                 await engine.dispose()
             raise
-        except (sa.exc.SQLAlchemyError, OSError, ImportError, schema.NewerSchemaError) as exc:
+        except (
+            sa.exc.SQLAlchemyError,
+            OSError,
+            ImportError,
+            schema.NewerSchemaError,
+            AlembicError,
+        ) as exc:
             if engine is not None:
                 await engine.dispose()
             raise StorageError(
@@ -245,11 +271,14 @@ class Store:
             ) from exc
 
     async def _migrate(self) -> None:
-        """Apply pending migrations, then prove the database accepts writes."""
+        """Apply pending Alembic revisions, then prove the database accepts writes."""
         async with self.writer.begin() as conn:
-            version = await conn.run_sync(schema.apply_migrations, schema.MIGRATIONS)
-            probe = sa.update(schema.schema_version).values(version=version)
-            await conn.execute(probe)
+            if conn.dialect.name == "postgresql":
+                lock = sa.text("SELECT pg_advisory_xact_lock(:key)")
+                await conn.execute(lock, {"key": MIGRATION_LOCK_KEY})
+            head = await conn.run_sync(migrate.upgrade)
+            probe = sa.text("UPDATE alembic_version SET version_num = :head")
+            await conn.execute(probe, {"head": head})
 
     async def _load_salt(self) -> None:
         """Read the feedback salt kept in the database; generate and keep it the first time."""
@@ -334,10 +363,83 @@ class Store:
         return touched
 
     async def schema_version(self) -> int:
-        """The migration version stored in the database."""
+        """The number of the Alembic revision the database is at (revisions are 0001, 0002…)."""
         async with self._tx(write=False) as conn:
-            stmt = sa.select(schema.schema_version.c.version)
-            return int((await conn.execute(stmt)).scalar_one())
+            revision = await conn.run_sync(migrate.current_revision)
+        return int(revision or 0)
+
+    async def ping(self, timeout_s: float = PING_TIMEOUT_S) -> None:
+        """`SELECT 1` within `timeout_s` seconds; StorageError naming the URL when it fails."""
+        try:
+            engine = self.engine if self._write_turn is not None else self._autocommit
+            async with asyncio.timeout(timeout_s), engine.connect() as conn:
+                await conn.execute(sa.text("SELECT 1"))  # PostgreSQL: no BEGIN/ROLLBACK
+        except TimeoutError:
+            raise StorageError(
+                f"the database {mask_url(self.url)} did not answer within {timeout_s:g} s"
+            ) from None
+        except (sa.exc.SQLAlchemyError, OSError) as exc:
+            raise StorageError(f"cannot reach the database {mask_url(self.url)}: {exc}") from exc
+
+    async def claim_update(
+        self, update_id: int, at: datetime | None = None, lease_s: float = UPDATE_LEASE_S
+    ) -> Claim:
+        """Claim a Telegram update for this replica before handling it.
+
+        NEW: handle it (first delivery, or a claim older than `lease_s` that was never finished:
+        its replica died while handling it). DONE: handled already, acknowledge it. BUSY:
+        another replica is handling it right now; answer 503 so that Telegram delivers it again.
+        The first delivery costs one INSERT … ON CONFLICT DO NOTHING (the same statement on
+        SQLite and PostgreSQL), so of two replicas that get it at once exactly one wins.
+        """
+        now = at or datetime.now(UTC)
+        table = schema.processed_updates
+        insert = _insert_or_ignore(
+            self.engine.dialect.name, table, {"update_id": update_id, "claimed_at": now}
+        )
+        if await self._single_write(insert) == 1:
+            return Claim.NEW
+        stale = (
+            sa.update(table)
+            .where(table.c.update_id == update_id, table.c.done_at.is_(None))
+            .where(table.c.claimed_at < now - timedelta(seconds=lease_s))
+            .values(claimed_at=now)
+        )
+        if await self._single_write(stale) == 1:
+            return Claim.NEW
+        done = sa.select(table.c.done_at).where(table.c.update_id == update_id)
+        async with self._tx(write=False) as conn:
+            finished = (await conn.execute(done)).scalar_one_or_none()
+        return Claim.DONE if finished is not None else Claim.BUSY
+
+    async def finish_update(self, update_id: int, at: datetime | None = None) -> None:
+        """Mark a claimed update handled: later deliveries are acknowledged and skipped."""
+        table = schema.processed_updates
+        stmt = (
+            sa.update(table)
+            .where(table.c.update_id == update_id)
+            .values(done_at=at or datetime.now(UTC))
+        )
+        await self._single_write(stmt)
+
+    async def release_update(self, update_id: int) -> None:
+        """Forget a claim whose update could not be handled (so a retry handles it)."""
+        table = schema.processed_updates
+        await self._write([sa.delete(table).where(table.c.update_id == update_id)])
+
+    async def _single_write(self, stmt: sa.Executable) -> int:
+        """One write statement, committed; the number of rows it changed."""
+        if self._write_turn is not None:  # SQLite: one writer at a time, in its turn
+            return await self._write([stmt])
+        # PostgreSQL: one statement is its own transaction; without BEGIN and COMMIT it is one
+        # round trip to the server instead of three.
+        try:
+            async with self._autocommit.connect() as conn:
+                return int((await conn.execute(stmt)).rowcount)
+        except sa.exc.SQLAlchemyError as exc:
+            raise StorageError(
+                f"cannot write to the database {mask_url(self.url)}: {exc}"
+            ) from exc
 
     async def record_unanswered(
         self,
@@ -455,8 +557,46 @@ class Store:
             )
         return await self._write(statements)
 
+    async def close_abandoned_group_runs(self, started_before: datetime) -> int:
+        """Mark finished the group quiz runs still open that started before that time.
+
+        A run whose replica died (or was stopped) mid-quiz stays open, and the database keeps
+        one open run per chat: closing it once no quiz could still be going frees the chat.
+        Returns how many were closed.
+        """
+        runs = schema.group_quiz_runs
+        stmt = (
+            sa.update(runs)
+            .where(runs.c.finished_at.is_(None), runs.c.started_at < started_before)
+            .values(finished_at=datetime.now(UTC))
+        )
+        return await self._write([stmt])
+
     async def prune(self, older_than_days: int, now: datetime | None = None) -> int:
-        """Delete unanswered and feedback rows older than that many days; return the count."""
+        """Delete unanswered and feedback rows older than that many days; return the count.
+
+        Also forgets update ids claimed more than UPDATE_MEMORY_DAYS ago (not counted: they
+        are bookkeeping, not the records the retention promise is about).
+        """
         cutoff = _since(older_than_days, now)
         tables = (schema.unanswered, schema.feedback)
-        return await self._write([sa.delete(t).where(t.c.created_at < cutoff) for t in tables])
+        updates = schema.processed_updates
+        forget = sa.delete(updates).where(
+            updates.c.claimed_at < _since(schema.UPDATE_MEMORY_DAYS, now)
+        )
+        async with self._tx(write=True) as conn:
+            removed = 0
+            for table in tables:
+                stmt = sa.delete(table).where(table.c.created_at < cutoff)
+                removed += (await conn.execute(stmt)).rowcount or 0
+            await conn.execute(forget)
+        return removed
+
+
+def _insert_or_ignore(dialect: str, table: sa.Table, row: dict[str, Any]) -> sa.Executable:
+    """INSERT that does nothing when the primary key exists (SQLite and PostgreSQL syntax)."""
+    if dialect == "postgresql":
+        return postgresql.insert(table).values(**row).on_conflict_do_nothing()
+    if dialect == "sqlite":
+        return sqlite.insert(table).values(**row).on_conflict_do_nothing()
+    raise StorageError(f"insert-or-ignore is not written for the {dialect} database")

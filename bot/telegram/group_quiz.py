@@ -2,7 +2,8 @@
 
 Each run is a background asyncio task per chat: intro, then for every question a quiz poll
 open for `seconds`, a wait of that long, and after the last one the leaderboard. At most one
-run per chat. Telegram quirks:
+run per chat: this process's memory stops a double /quiz at once, and the database (one open
+run per chat) stops a second run started by another replica. Telegram quirks:
 - only non-anonymous polls produce PollAnswer updates (who chose what), so polls are public;
 - `open_period` (5-600 s) closes each poll by itself, so there is no stopPoll call;
 - answers cast just before a poll closes may reach us a moment later: a short grace period
@@ -16,6 +17,7 @@ post_shutdown) cancels unfinished runs instead; a cancelled run posts nothing mo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -27,6 +29,7 @@ from bot.conversation.core import Conversation
 from bot.conversation.markup import plain
 from bot.conversation.replies import Button, QuizPlan, Reply, Who
 from bot.i18n import N_, _
+from bot.quizzes.repo import Conflict
 from bot.telegram import render
 
 log = logging.getLogger(__name__)
@@ -85,6 +88,9 @@ class GroupQuizzes:
         self._chats.add(chat_id)
         try:
             plan = await conversation.group_quiz_plan(who, quiz_id.lower())
+        except Conflict:  # the database has an open run here: another replica started it
+            self._chats.discard(chat_id)
+            return await conversation.say(who, lambda: [Reply((plain(_(ALREADY_RUNNING)),))])
         except BaseException:
             self._chats.discard(chat_id)
             raise
@@ -128,6 +134,8 @@ class GroupQuizzes:
                 await self._pause(self.seconds + (ANSWER_GRACE_S if last else 0.0))
         except asyncio.CancelledError:
             log.info("group quiz run %s in chat %s cancelled", plan.run_id, chat_id)
+            with contextlib.suppress(Exception):  # close it, so the chat can start another
+                await conversation.group_leaderboard(plan.run_id)
             raise
         except Exception:
             log.exception("group quiz run %s in chat %s failed", plan.run_id, chat_id)

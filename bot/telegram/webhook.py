@@ -7,9 +7,16 @@ answers GET with the bot's state for load balancers and uptime checks.
 
 A body that is not an update object (`null`, a list, a string, deep nesting, no integer
 `update_id`) gets 400 and one warning line, never a traceback; a body over 1 MiB gets 413.
-Telegram re-delivers an update when our 200 came late, so an `update_id` seen recently is
-acknowledged and not handled twice; an update missing what every handler relies on (a
-message without its chat, a button press without its sender) is acknowledged and skipped.
+Telegram re-delivers an update when our 200 came late, and behind a proxy the re-delivery
+may reach another replica: each update is claimed in the database (`Store.claim_update`,
+an insert-or-ignore on its `update_id`, remembered a day), handled, marked done, and only
+then acknowledged with 200, so whichever replica gets it, it is handled once, and an update
+whose replica died while handling it is delivered again and handled by another (after the
+claim's lease). A delivery of a finished update is acknowledged and skipped; one that
+arrives while another replica handles it, or when the database cannot record the claim,
+gets 503, and Telegram delivers it again later. An update missing what every handler relies
+on (a message without its chat, a button press without its sender) is acknowledged and
+skipped.
 """
 
 from __future__ import annotations
@@ -21,7 +28,6 @@ import json
 import logging
 import signal
 import time
-from collections import deque
 from typing import Any
 
 import tornado.httpserver
@@ -30,12 +36,12 @@ from telegram import Update
 from telegram.error import InvalidToken, NetworkError
 
 from bot.settings import Settings
+from bot.storage.store import Claim, StorageError
 from bot.telegram.handlers import SERVICES
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY_BYTES = 1 << 20  # Telegram updates are small; refuse anything larger (413)
-SEEN_UPDATES = 10_000  # how many recent update ids are remembered to spot re-deliveries
 _MESSAGE_FIELDS = (
     "message",
     "edited_message",
@@ -51,25 +57,6 @@ _SENDER_FIELDS = {
     "chosen_inline_result": "from",
     "poll_answer": "",
 }
-
-
-class RecentIds:
-    """The last `size` update ids, to answer a re-delivered update only once."""
-
-    def __init__(self, size: int = SEEN_UPDATES) -> None:
-        self._order: deque[int] = deque()
-        self._ids: set[int] = set()
-        self.size = size
-
-    def add(self, update_id: int) -> bool:
-        """Remember the id; False when it was seen already."""
-        if update_id in self._ids:
-            return False
-        self._ids.add(update_id)
-        self._order.append(update_id)
-        if len(self._order) > self.size:
-            self._ids.discard(self._order.popleft())
-        return True
 
 
 def update_data(body: bytes) -> dict[str, Any] | None:
@@ -111,10 +98,9 @@ def missing_parts(data: dict[str, Any]) -> str | None:
 class UpdateHandler(tornado.web.RequestHandler):
     """POST <webhook path>: check the secret, queue the update, answer 200 at once."""
 
-    def initialize(self, bot_app: Any, secret: str, seen: RecentIds) -> None:
+    def initialize(self, bot_app: Any, secret: str) -> None:
         self.bot_app = bot_app
         self.secret = secret
-        self.seen = seen
         self.body = bytearray()
 
     def prepare(self) -> None:
@@ -142,20 +128,45 @@ class UpdateHandler(tornado.web.RequestHandler):
         if data is None:
             log.warning("webhook request whose body is not an update object refused (400)")
             raise tornado.web.HTTPError(400)
-        if not self.seen.add(data["update_id"]):
-            log.info("update %s delivered again: answered once already", data["update_id"])
-            self.set_status(200)
-            return
+        update_id = data["update_id"]
         missing = missing_parts(data)
         try:
             update = None if missing else Update.de_json(data, self.bot_app.bot)
         except Exception as exc:  # any shape PTB cannot read: the same as an unreadable body
-            log.warning("webhook update %s unreadable (%s): refused", data["update_id"], exc)
+            log.warning("webhook update %s unreadable (%s): refused", update_id, exc)
             raise tornado.web.HTTPError(400) from None
         if update is None:
-            log.warning("webhook update %s skipped: %s", data["update_id"], missing)
-        else:
-            await self.bot_app.update_queue.put(update)
+            log.warning("webhook update %s skipped: %s", update_id, missing)
+            self.set_status(200)
+            return
+        store = self.bot_app.bot_data[SERVICES].store
+        try:
+            claim = await store.claim_update(update_id)
+        except StorageError as exc:  # Telegram retries a 5xx later: nothing is lost
+            log.warning(
+                "webhook update %s not claimed (%s): 503, to be re-delivered", update_id, exc
+            )
+            raise tornado.web.HTTPError(503) from None
+        if claim is Claim.DONE:
+            log.info("update %s delivered again: answered once already", update_id)
+            self.set_status(200)
+            return
+        if claim is Claim.BUSY:  # another replica is on it; if it dies, its lease runs out
+            log.info("update %s is being handled by another replica: 503 for now", update_id)
+            raise tornado.web.HTTPError(503)
+        # Handled before the 200: a replica killed meanwhile never acknowledged the update,
+        # so Telegram (or the proxy) delivers it again and another replica handles it. The
+        # update processor's semaphore keeps SCAMWISE_CONCURRENT_UPDATES as with the queue.
+        app = self.bot_app
+        try:
+            await app.update_processor.process_update(update, app.process_update(update))
+        except BaseException:
+            await store.release_update(update_id)  # not handled: let the re-delivery in
+            raise
+        try:
+            await store.finish_update(update_id)
+        except StorageError as exc:  # handled: a re-delivery after the lease repeats it
+            log.warning("webhook update %s handled but not marked done: %s", update_id, exc)
         self.set_status(200)
 
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
@@ -172,14 +183,27 @@ class HealthHandler(tornado.web.RequestHandler):
         self.bot_app = bot_app
         self.started = started
 
-    def get(self) -> None:
-        """Report whether the bot is running and what it serves."""
+    async def get(self) -> None:
+        """Report whether the bot is running, what it serves and whether its database answers.
+
+        503 while starting, and when the database does not answer `SELECT 1` within
+        PING_TIMEOUT_S (a load balancer then sends traffic to another replica).
+        """
         services = self.bot_app.bot_data.get(SERVICES)
         running = bool(self.bot_app.running) and services is not None
-        body = {"status": "ok" if running else "starting", "uptime_s": 0.0, "entries": 0}
+        body: dict[str, Any] = {"status": "ok" if running else "starting"}
         body["uptime_s"] = round(time.monotonic() - self.started, 1)
+        body["entries"] = 0
         if services is not None:
             body["entries"] = len(services.retriever.kb.entries)
+            try:
+                await services.store.ping()
+                body["database"] = "ok"
+            except StorageError as exc:  # the details go to the log, not to whoever asks
+                log.warning("/healthz: %s", exc)
+                body["status"], body["database"] = "database unreachable", "unreachable"
+                running = False
+            body["jobs"] = "leader" if services.runs_jobs else "standby"
         self.set_status(200 if running else 503)
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(body))
@@ -187,7 +211,7 @@ class HealthHandler(tornado.web.RequestHandler):
 
 def make_server(application: Any, path: str, secret: str) -> tornado.httpserver.HTTPServer:
     """The HTTP server with the webhook path and /healthz."""
-    hook = {"bot_app": application, "secret": secret, "seen": RecentIds()}
+    hook = {"bot_app": application, "secret": secret}
     routes = [
         (rf"/{path}/?", UpdateHandler, hook),
         (r"/healthz", HealthHandler, {"bot_app": application, "started": time.monotonic()}),

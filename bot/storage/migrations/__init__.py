@@ -1,0 +1,1 @@
+"""ScamWise's Alembic migrations, shipped inside the package (see bot/storage/migrate.py)."""
