@@ -57,13 +57,28 @@ async def test_a_claim_left_unfinished_is_taken_over_after_its_lease(
     """The replica that claimed the update died while handling it: another one handles it."""
     first, second = two_stores
     assert await first.claim_update(5, at=NOW) is Claim.NEW
-    soon, later = NOW + timedelta(seconds=UPDATE_LEASE_S - 1), NOW + timedelta(seconds=31)
+    soon, later = (
+        NOW + timedelta(seconds=UPDATE_LEASE_S - 1),
+        NOW + timedelta(seconds=UPDATE_LEASE_S + 1),
+    )
     assert await second.claim_update(5, at=soon) is Claim.BUSY
     assert await second.claim_update(5, at=later) is Claim.NEW
     assert await first.claim_update(5, at=later) is Claim.BUSY  # the new claim has its lease
     await second.finish_update(5)
     far = later + timedelta(seconds=10 * UPDATE_LEASE_S)
     assert await first.claim_update(5, at=far) is Claim.DONE  # a done update stays done
+
+
+async def test_a_renewed_claim_keeps_its_lease(two_stores: tuple[Store, Store]) -> None:
+    """A replica still handling an update renews its claim; only a lapsed one is taken over."""
+    first, second = two_stores
+    lease = timedelta(seconds=UPDATE_LEASE_S)
+    assert await first.claim_update(6, at=NOW) is Claim.NEW
+    assert await first.renew_claims([6, 999], at=NOW + lease * 0.8) == 1  # 999: not claimed
+    assert await second.claim_update(6, at=NOW + lease * 1.5) is Claim.BUSY
+    assert await second.claim_update(6, at=NOW + lease * 1.9) is Claim.NEW
+    await second.finish_update(6)
+    assert await first.renew_claims([6], at=NOW + lease * 2) == 0  # done: nothing to renew
 
 
 async def test_a_released_claim_lets_the_next_delivery_in(two_stores: tuple[Store, Store]) -> None:

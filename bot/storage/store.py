@@ -40,8 +40,10 @@ _WRITE_OPTION = "scamwise_write"  # marks write transactions (BEGIN IMMEDIATE on
 MIGRATION_LOCK_KEY = 0x5363616D57697365
 PING_TIMEOUT_S = 2.0  # /healthz: longest wait for the database's SELECT 1
 # A claimed update not finished after this long is handled again: its replica died meanwhile.
-# Longer than any handling takes (a screenshot's OCR gives up after SCAMWISE_OCR_TIMEOUT_S).
-UPDATE_LEASE_S = 30.0
+# The replica renews the claims of the updates it is handling every UPDATE_RENEW_S (a slow
+# screenshot check keeps its claim), so a dead replica's updates wait at most this long.
+UPDATE_LEASE_S = 10.0
+UPDATE_RENEW_S = 3.0
 
 
 class Claim(Enum):
@@ -421,6 +423,18 @@ class Store:
             .values(done_at=at or datetime.now(UTC))
         )
         await self._single_write(stmt)
+
+    async def renew_claims(self, update_ids: list[int], at: datetime | None = None) -> int:
+        """Extend the lease of updates this replica is still handling (one statement)."""
+        if not update_ids:
+            return 0
+        table = schema.processed_updates
+        stmt = (
+            sa.update(table)
+            .where(table.c.update_id.in_(update_ids), table.c.done_at.is_(None))
+            .values(claimed_at=at or datetime.now(UTC))
+        )
+        return await self._single_write(stmt)
 
     async def release_update(self, update_id: int) -> None:
         """Forget a claim whose update could not be handled (so a retry handles it)."""

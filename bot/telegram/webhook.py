@@ -36,7 +36,7 @@ from telegram import Update
 from telegram.error import InvalidToken, NetworkError
 
 from bot.settings import Settings
-from bot.storage.store import Claim, StorageError
+from bot.storage.store import UPDATE_RENEW_S, Claim, StorageError
 from bot.telegram.handlers import SERVICES
 
 log = logging.getLogger(__name__)
@@ -98,9 +98,10 @@ def missing_parts(data: dict[str, Any]) -> str | None:
 class UpdateHandler(tornado.web.RequestHandler):
     """POST <webhook path>: check the secret, queue the update, answer 200 at once."""
 
-    def initialize(self, bot_app: Any, secret: str) -> None:
+    def initialize(self, bot_app: Any, secret: str, in_flight: set[int]) -> None:
         self.bot_app = bot_app
         self.secret = secret
+        self.in_flight = in_flight  # update ids being handled here (their claims are renewed)
         self.body = bytearray()
 
     def prepare(self) -> None:
@@ -158,11 +159,14 @@ class UpdateHandler(tornado.web.RequestHandler):
         # so Telegram (or the proxy) delivers it again and another replica handles it. The
         # update processor's semaphore keeps SCAMWISE_CONCURRENT_UPDATES as with the queue.
         app = self.bot_app
+        self.in_flight.add(update_id)  # its claim is renewed while it is handled
         try:
             await app.update_processor.process_update(update, app.process_update(update))
         except BaseException:
             await store.release_update(update_id)  # not handled: let the re-delivery in
             raise
+        finally:
+            self.in_flight.discard(update_id)
         try:
             await store.finish_update(update_id)
         except StorageError as exc:  # handled: a re-delivery after the lease repeats it
@@ -209,9 +213,11 @@ class HealthHandler(tornado.web.RequestHandler):
         self.finish(json.dumps(body))
 
 
-def make_server(application: Any, path: str, secret: str) -> tornado.httpserver.HTTPServer:
+def make_server(
+    application: Any, path: str, secret: str, in_flight: set[int] | None = None
+) -> tornado.httpserver.HTTPServer:
     """The HTTP server with the webhook path and /healthz."""
-    hook = {"bot_app": application, "secret": secret}
+    hook = {"bot_app": application, "secret": secret, "in_flight": in_flight or set()}
     routes = [
         (rf"/{path}/?", UpdateHandler, hook),
         (r"/healthz", HealthHandler, {"bot_app": application, "started": time.monotonic()}),
@@ -219,6 +225,19 @@ def make_server(application: Any, path: str, secret: str) -> tornado.httpserver.
     app = tornado.web.Application(routes)
     # The handler answers 413 itself; the server's cap only stops absurd uploads.
     return tornado.httpserver.HTTPServer(app, max_body_size=16 * MAX_BODY_BYTES, xheaders=True)
+
+
+async def renew_claims(application: Any, in_flight: set[int]) -> None:
+    """Every UPDATE_RENEW_S, extend the claims of the updates this replica is handling."""
+    while True:
+        await asyncio.sleep(UPDATE_RENEW_S)
+        services = application.bot_data.get(SERVICES)
+        if services is None or not in_flight:
+            continue
+        try:
+            await services.store.renew_claims(sorted(in_flight))
+        except StorageError as exc:  # the claims may lapse: a re-delivery repeats the update
+            log.warning("could not renew the claims of %d updates: %s", len(in_flight), exc)
 
 
 async def serve_webhook(application: Any, settings: Settings, path: str, secret: str) -> None:
@@ -255,8 +274,10 @@ async def running_webhook(application: Any, settings: Settings, path: str, secre
     if application.post_init:
         await application.post_init(application)
     await application.start()
-    server = make_server(application, path, secret)
+    in_flight: set[int] = set()
+    server = make_server(application, path, secret, in_flight)
     server.listen(settings.webhook_port, address=settings.webhook_listen)
+    renewing = asyncio.create_task(renew_claims(application, in_flight), name="claims")
     try:
         await application.bot.set_webhook(
             url=settings.webhook_url,
@@ -270,6 +291,9 @@ async def running_webhook(application: Any, settings: Settings, path: str, secre
         yield server
     finally:
         server.stop()
+        renewing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await renewing
         await application.stop()
         if application.post_stop:
             await application.post_stop(application)
