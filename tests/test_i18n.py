@@ -521,6 +521,7 @@ def test_the_check_report_speaks_chinese(kb: KnowledgeBase) -> None:
     entry = kb.get(ENTRY)
     assert entry is not None and entry.zh is not None
     assert scam.startswith("🚨 这很像诈骗。") and "🚩 危险信号" in scam
+    assert flag.zh_name and f"{flag.zh_name} — “pay”. {flag.zh_why}" in scam
     assert "这是个短链接" in scam and f"它最像：{entry.zh.title}" in scam
     assert entry.zh.what_to_do[0] in scam  # the entry's steps, in Chinese
     assert buttons[-1] == "🆘 去哪举报、打哪些热线"
@@ -557,7 +558,7 @@ def test_flag_names_come_from_the_flag_zh_block_with_english_until_then(
 
     flag = kb.flags[0]
     hit = FlagHit(flag.id, flag.name, flag.why, flag.severity, (Span(0, 3, "pay"),), "pattern")
-    # flags.yaml's zh block gives Flag.zh_name / zh_why (the checker's side of issue 15).
+    # flags.yaml's zh block gives Flag.zh_name / zh_why; a flag without one stays English.
     translated = SimpleNamespace(id=flag.id, zh_name="先交钱", zh_why="正规工作不会先收你的钱。")
     with_zh = replace(kb, flags=(translated,))
     without_zh = replace(kb, flags=(SimpleNamespace(id=flag.id, zh_name="", zh_why=""),))

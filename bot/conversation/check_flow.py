@@ -60,9 +60,9 @@ def flag_text(hit: FlagHit, kb: KnowledgeBase | None) -> tuple[str, str]:
     if kb is None or content_language(current_language()) == "en":
         return hit.name, hit.why
     flag = next((f for f in kb.flags if f.id == hit.id), None)
-    name: str = getattr(flag, "zh_name", "") or hit.name
-    why: str = getattr(flag, "zh_why", "") or hit.why
-    return name, why
+    if flag is None:
+        return hit.name, hit.why
+    return flag.zh_name or hit.name, flag.zh_why or hit.why
 
 
 def match_text(match: TypeMatch, kb: KnowledgeBase | None) -> tuple[str, tuple[str, ...]]:
