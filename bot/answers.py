@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from bot.i18n import _, current_language
+from bot.knowledge.localize import entry_text, source_text
 from bot.knowledge.models import Entry, KnowledgeBase
 from bot.knowledge.placeholders import fill
 
@@ -28,7 +30,7 @@ class SourceRef:
     def short_label(self) -> str:
         """The shortest form, for the Sources line under an answer: publisher, date."""
         if self.kind == "checked":
-            return f"{self.title} (checked {self.date})"
+            return _("{title} (checked {date})").format(title=self.title, date=self.date)
         return f"{self.publisher}, {self.date}"
 
 
@@ -45,25 +47,37 @@ class Answer:
     related: tuple[tuple[str, str], ...]  # (entry id, title)
 
 
-def compose(entry: Entry, kb: KnowledgeBase, values: Mapping[str, object] | None = None) -> Answer:
-    """The answer for an entry, with its shown sources and related entries resolved and its
-    placeholders (e.g. `{retention_days}`) filled from `values` (the running bot's settings)."""
+def compose(
+    entry: Entry,
+    kb: KnowledgeBase,
+    values: Mapping[str, object] | None = None,
+    lang: str | None = None,
+) -> Answer:
+    """The answer for an entry in `lang` (default: the reply being built, bot.i18n), with its
+    shown sources and related entries resolved and its placeholders (e.g. `{retention_days}`)
+    filled from `values` (the running bot's settings)."""
     values = values or {}
-    sources = tuple(
-        SourceRef(s.title, s.publisher, s.date, s.url, s.kind)
-        for s in (kb.sources.get(sid) for sid in entry.sources)
-        if s is not None and s.shown
-    )
+    lang = lang or current_language()
+    sources = []
+    for source in (kb.sources.get(sid) for sid in entry.sources):
+        if source is not None and source.shown:
+            names = source_text(source, lang)
+            sources.append(
+                SourceRef(names.title, names.publisher, source.date, source.url, source.kind)
+            )
     related = tuple(
-        (r.id, r.title) for r in (kb.get(rid) for rid in entry.related) if r is not None
+        (r.id, entry_text(r, lang).title)
+        for r in (kb.get(rid) for rid in entry.related)
+        if r is not None
     )
+    text = entry_text(entry, lang)
     return Answer(
         entry_id=entry.id,
-        title=entry.title,
-        text=fill(entry.answer, values),
-        red_flags=tuple(fill(flag, values) for flag in entry.red_flags),
-        what_to_do=tuple(fill(step, values) for step in entry.what_to_do),
-        sources=sources,
+        title=text.title,
+        text=fill(text.answer, values),
+        red_flags=tuple(fill(flag, values) for flag in text.red_flags),
+        what_to_do=tuple(fill(step, values) for step in text.what_to_do),
+        sources=tuple(sources),
         related=related,
     )
 
@@ -72,9 +86,9 @@ def render_plain(answer: Answer, width: int = 0) -> str:
     """Plain-text rendering for terminals: title, answer, red flags, actions, sources."""
     parts = [answer.title, "", answer.text]
     if answer.red_flags:
-        parts += ["", "Red flags:", *(f"  - {flag}" for flag in answer.red_flags)]
+        parts += ["", _("Red flags:"), *(f"  - {flag}" for flag in answer.red_flags)]
     if answer.what_to_do:
-        parts += ["", "What to do:", *(f"  - {step}" for step in answer.what_to_do)]
+        parts += ["", _("What to do:"), *(f"  - {step}" for step in answer.what_to_do)]
     if answer.sources:
-        parts += ["", "Sources:", *(f"  - {s.label()}" for s in answer.sources)]
+        parts += ["", _("Sources:"), *(f"  - {s.label()}" for s in answer.sources)]
     return "\n".join(parts)

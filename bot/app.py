@@ -18,6 +18,8 @@ from bot.checking.service import AsyncChecker
 from bot.conversation.check_flow import CheckFlow
 from bot.conversation.core import Conversation, ConversationConfig
 from bot.errors import IndexCorruptError
+from bot.i18n.catalog import load_catalogues
+from bot.i18n.hant import load_traditional
 from bot.knowledge.loader import content_hash, load_knowledge
 from bot.knowledge.models import KnowledgeBase
 from bot.quizzes.engine import QuizEngine
@@ -229,8 +231,15 @@ async def open_services(settings: Settings, embedder: Embedder | None = None) ->
     engine = QuizEngine(quizzes, store)
     checker = AsyncChecker(message_checker)
     checks = CheckFlow(checker.check, retriever.kb, message_checker.pattern_count)
+    load_catalogues()  # a broken catalogue stops the start, naming the file
     conversation = Conversation(
-        retriever.kb, searcher.search, store, config, quizzes=engine, checks=checks
+        retriever.kb,
+        searcher.search,
+        store,
+        config,
+        quizzes=engine,
+        checks=checks,
+        traditional=load_traditional(settings.knowledge_dir),
     )
     if settings.bot_username:
         conversation.bot_username = settings.bot_username

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import ScamWiseError
+from bot.i18n import N_
 
 EXIT_ERROR = 1
 
@@ -25,6 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question", help="the question, in quotes")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     ask.add_argument("-k", type=int, default=3, help="how many candidates to consider (>= 1)")
+    ask.add_argument("--lang", type=_language, help=LANG_HELP)
     ask.set_defaults(handler=_cmd_ask)
     check = sub.add_parser("check", help="check a message you received for red flags")
     check.add_argument("text", nargs="?", help="the message, in quotes")
@@ -32,11 +34,16 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="print one JSON object")
     check.set_defaults(handler=_cmd_check)
     chat = sub.add_parser("chat", help="the bot's conversation in the terminal")
+    chat.add_argument("--lang", type=_language, help=LANG_HELP)
     chat.set_defaults(handler=_cmd_chat)
     run = sub.add_parser(
         "run", help="run the Telegram bot if a token is set, otherwise the terminal chat"
     )
+    run.add_argument("--lang", type=_language, help=LANG_HELP + " (terminal chat only)")
     run.set_defaults(handler=_cmd_run)
+    i18n = sub.add_parser("i18n", help="check or update the message catalogues (translations)")
+    i18n.add_argument("action", choices=("check", "update"), help="check: fail on gaps")
+    i18n.set_defaults(handler=_cmd_i18n)
     unanswered = sub.add_parser(
         "unanswered", help="list the questions the bot declined or was unsure about"
     )
@@ -66,6 +73,23 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+LANG_HELP = (
+    "the language the terminal chat assumes, as Telegram's language_code would: en, zh, "
+    "zh-hans, zh-cn, zh-hk, zh-tw, zh-hant (a message's own language still comes first)"
+)
+
+
+def _language(value: str) -> str:
+    """A --lang value: a language_code the bot understands (checked, kept as given)."""
+    from bot.i18n.choose import from_language_code
+
+    if from_language_code(value) is None:
+        raise argparse.ArgumentTypeError(
+            f"unknown language {value!r}: use en, zh, zh-hans, zh-cn, zh-hk, zh-tw or zh-hant"
+        )
+    return value.lower()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments, run the command and translate core errors into messages."""
     args = _parser().parse_args(argv)
@@ -84,6 +108,8 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     if args.k < 1:
         raise ScamWiseError(f"-k must be at least 1, got {args.k}")
     from bot.app import open_retriever
+    from bot.i18n import speaking
+    from bot.i18n.choose import EN, from_language_code, written_language
     from bot.knowledge.placeholders import values_from
     from bot.settings import load_settings
 
@@ -91,28 +117,47 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     retriever = open_retriever(settings)
     result = retriever.search(args.question, k=args.k)
     values = values_from(settings.retention_days)
-    if args.json:
-        print(json.dumps(ask_json(retriever, result, args.k, values), ensure_ascii=False))
-    else:
-        print(ask_text(retriever, result, values))
+    lang = written_language(args.question) or from_language_code(args.lang) or EN
+    with speaking(lang):
+        if args.json:
+            print(json.dumps(ask_json(retriever, result, args.k, values), ensure_ascii=False))
+        else:
+            print(traditional_for(lang, args.lang)(ask_text(retriever, result, values)))
     return 0
+
+
+def traditional_for(lang: str, language_code: str | None) -> Callable[[str], str]:
+    """The text as a zh-Hant reader gets it (Traditional for their variant), else unchanged."""
+    if lang != "zh-Hant":
+        return lambda text: text
+    from bot.i18n.hant import load_traditional, variant_for
+    from bot.settings import load_settings
+
+    traditional = load_traditional(load_settings().knowledge_dir)
+    variant = variant_for(None, language_code)
+    return lambda text: traditional.convert(text, variant)
 
 
 def ask_json(
     retriever: Any, result: Any, k: int, values: Mapping[str, object] | None = None
 ) -> dict[str, Any]:
-    """The `ask --json` object for one search result (placeholders filled from `values`)."""
+    """The `ask --json` object for one search result (placeholders filled from `values`), in
+    the language being spoken (bot.i18n; Simplified for zh-Hant: JSON is for programs)."""
+    from bot.i18n import current_language
+    from bot.knowledge.localize import content_language, entry_text
     from bot.knowledge.placeholders import fill
 
     best = result.best
     entry = retriever.kb.get(best.entry_id) if best is not None else None
+    text = entry_text(entry, current_language()) if entry else None
     alternatives = result.hits[1:k] if best is not None else result.hits[:k]
     return {
         "query": result.query,
         "id": entry.id if entry else None,
         "score": result.top_score,
-        "title": entry.title if entry else None,
-        "answer": fill(entry.answer, values or {}) if entry else None,
+        "language": content_language(current_language()),
+        "title": text.title if text else None,
+        "answer": fill(text.answer, values or {}) if text else None,
         "alternatives": [{"id": h.entry_id, "score": h.score} for h in alternatives],
         "declined": best is None,
     }
@@ -122,14 +167,16 @@ def ask_text(retriever: Any, result: Any, values: Mapping[str, object] | None = 
     """The plain-text reply for one search result (placeholders filled from `values`)."""
     from bot.answers import compose, render_plain
     from bot.conversation.texts import decline_text
+    from bot.i18n import _, current_language
+    from bot.knowledge.localize import entry_text
 
     best = result.best
     if best is None:
         return decline_text(result.status)
     text = render_plain(compose(retriever.kb.get(best.entry_id), retriever.kb, values))
     if len(result.choices) > 1:
-        other = retriever.kb.get(result.choices[1].entry_id)
-        text += f"\n\n(Did you mean: {other.title}?)"
+        other = entry_text(retriever.kb.get(result.choices[1].entry_id), current_language())
+        text += "\n\n" + _("(Did you mean: {title}?)").format(title=other.title)
     return text
 
 
@@ -163,7 +210,7 @@ def _cmd_chat(args: argparse.Namespace) -> int:
     """The bot's conversation in the terminal."""
     from bot.settings import load_settings
 
-    return console_chat(load_settings())
+    return console_chat(load_settings(), args.lang)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -173,7 +220,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     settings = load_settings()
     if settings.bot_token() is None:
         print(CONNECT_HINT)
-        return console_chat(settings)
+        return console_chat(settings, args.lang)
     from bot.telegram.runner import run_telegram
 
     run_telegram(settings)
@@ -186,36 +233,69 @@ CONNECT_HINT = (
 )
 
 
-GOODBYE = "Bye! Stay safe, and come back whenever a message looks odd."
+GOODBYE = N_("Bye! Stay safe, and come back whenever a message looks odd.")
 
 
-def console_chat(settings: Any) -> int:
+GREETING = N_(
+    "ScamWise: ask me about fake jobs, crypto or AI scams. /help for more, quit to leave."
+)
+
+
+def console_chat(settings: Any, lang: str | None = None) -> int:
     """The terminal chat; Ctrl-C quits at once with a goodbye and exit code 0."""
+    from bot.i18n import _, speaking
+    from bot.i18n.choose import EN, from_language_code
     from bot.terminal import bracketed_paste, own_foreground
 
     with own_foreground(), bracketed_paste():
         try:
-            return asyncio.run(_console(settings))
+            return asyncio.run(_console(settings, lang))
         except KeyboardInterrupt:
-            print(f"\n{GOODBYE}")
+            with speaking(from_language_code(lang) or EN):
+                print(f"\n{_(GOODBYE)}")
             return 0
 
 
-async def _console(settings: Any) -> int:
+async def _console(settings: Any, lang: str | None = None) -> int:
+    from dataclasses import replace
+
     from bot.app import open_services, prune_daily
-    from bot.console import ConsoleChat, run_console
+    from bot.console import CONSOLE_USER, ConsoleChat, run_console
+    from bot.conversation.markup import plain
+    from bot.conversation.replies import Reply
+    from bot.i18n import _
     from bot.terminal import read_line
 
     services = await open_services(settings)
     pruning = asyncio.create_task(prune_daily(services))
+    who = replace(CONSOLE_USER, language_code=lang or "")
     try:
-        print(
-            "ScamWise: ask me about fake jobs, crypto or AI scams. /help for more, quit to leave."
-        )
-        await run_console(ConsoleChat(services.conversation), read_line, print)
+        [greeting] = await services.conversation.say(who, lambda: [Reply((plain(_(GREETING)),))])
+        print(greeting.plain_text())
+        await run_console(ConsoleChat(services.conversation, who), read_line, print)
     finally:
         pruning.cancel()
         await services.aclose()
+    return 0
+
+
+def _cmd_i18n(args: argparse.Namespace) -> int:
+    """Check the catalogues against the code (exit 1 on any gap), or update them."""
+    from bot.i18n.check import check_all, update_all
+
+    if args.action == "update":
+        for line in update_all():
+            print(line)
+        return 0
+    problems = check_all()
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} problem(s) in the message catalogues", file=sys.stderr)
+        return EXIT_ERROR
+    from bot.i18n.check import extract
+
+    print(f"message catalogues ok: {len(extract())} texts, each translated")
     return 0
 
 

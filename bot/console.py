@@ -9,16 +9,21 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from bot.conversation.core import Conversation
+from bot.conversation.markup import plain
 from bot.conversation.replies import Button, Outcome, Reply, Who
+from bot.i18n import N_, _
 
 QUIT_WORDS = frozenset({"quit", "exit", "/quit", "/exit"})
 # Multi-line paste: "/check" alone on a line, then the message, then an empty line.
-PASTE_PROMPT = "Paste the message (several lines are fine), then an empty line to check it."
+PASTE_PROMPT = N_("Paste the message (several lines are fine), then an empty line to check it.")
 CONSOLE_USER = Who(user_id=1, chat_id=1, first_name="you")
-BLANK_HINT = "Type a question or paste a message you received, pick a number, or send /help."
-NO_SUCH_CHOICE = "There is no choice {number} here: pick a number from the list{range}."
-NO_CHOICES = "There is nothing to pick right now: type a question, or send /help."
-EARLIER = "  (still on the earlier message)"
+BLANK_HINT = N_("Type a question or paste a message you received, pick a number, or send /help.")
+NO_SUCH_CHOICE = N_("There is no choice {number} here: pick a number from the list, 1 to {last}.")
+NO_SUCH_CHOICE_ONE = N_("There is no choice {number} here: pick a number from the list, 1.")
+NO_CHOICES = N_("There is nothing to pick right now: type a question, or send /help.")
+EARLIER = N_("(still on the earlier message)")
+OPEN_LINK = N_("Open this link: {url}")
+IMAGE_NOTE = N_("(image: {filename}; shown in Telegram)")
 
 
 def render_reply(reply: Reply, first_number: int) -> tuple[str, list[Button]]:
@@ -29,7 +34,7 @@ def render_reply(reply: Reply, first_number: int) -> tuple[str, list[Button]]:
         target = f" → {button.url}" if button.url else ""
         lines.append(f"  [{first_number + offset}] {button.label}{target}")
     if reply.image is not None:
-        lines.append(f"  (image: {reply.image.filename}; shown in Telegram)")
+        lines.append("  " + _(IMAGE_NOTE).format(filename=reply.image.filename))
     return "\n".join(lines), buttons
 
 
@@ -37,6 +42,7 @@ class ConsoleChat:
     """Keeps the numbered buttons of the last replies and maps typed lines onto the core."""
 
     def __init__(self, conversation: Conversation, who: Who = CONSOLE_USER) -> None:
+        """Chat as `who` (its language_code is `--lang`, standing in for Telegram's)."""
         self.conversation = conversation
         self.who = who
         self.buttons: list[Button] = []
@@ -44,16 +50,25 @@ class ConsoleChat:
         self.last_text: list[str] = []  # the text of each shown message
         self.pasted: list[str] | None = None  # lines of a multi-line paste being collected
 
+    async def _say(self, msgid: str, **values: object) -> str:
+        """One of the console's own texts, in the user's language."""
+
+        def build() -> list[Reply]:
+            return [Reply((plain(_(msgid).format(**values)),))]
+
+        [reply] = await self.conversation.say(self.who, build)
+        return reply.plain_text()
+
     async def handle(self, line: str) -> list[str]:
         """Blocks of text to print in answer to one typed line."""
         if self.pasted is not None:
             return await self._paste_line(line)
         text = line.strip()
         if not text:
-            return [BLANK_HINT]
+            return [await self._say(BLANK_HINT)]
         if text.lower() == "/check":
             self.pasted = []
-            return [PASTE_PROMPT]
+            return [await self._say(PASTE_PROMPT)]
         if text.startswith("/"):
             command, _, args = text[1:].partition(" ")
             return self._show(await self.conversation.on_command(self.who, command, args.strip()))
@@ -61,9 +76,10 @@ class ConsoleChat:
             return await self._press(self.buttons[int(text) - 1])
         if text.isdigit():
             if not self.buttons:
-                return [NO_CHOICES]
-            span = f", 1 to {len(self.buttons)}" if len(self.buttons) > 1 else ", 1"
-            return [NO_SUCH_CHOICE.format(number=text, range=span)]
+                return [await self._say(NO_CHOICES)]
+            if len(self.buttons) == 1:
+                return [await self._say(NO_SUCH_CHOICE_ONE, number=text)]
+            return [await self._say(NO_SUCH_CHOICE, number=text, last=len(self.buttons))]
         return self._show(await self.conversation.on_text(self.who, text))
 
     async def _paste_line(self, line: str) -> list[str]:
@@ -77,7 +93,7 @@ class ConsoleChat:
 
     async def _press(self, button: Button) -> list[str]:
         if button.url:
-            return [f"Open this link: {button.url}"]
+            return [await self._say(OPEN_LINK, url=button.url)]
         pressed = next((g for g in self.groups if any(b is button for b in g)), [])
         outcome: Outcome = await self.conversation.on_button(self.who, button.action)
         blocks = [f"({outcome.notice})"] if outcome.notice else []
@@ -92,11 +108,11 @@ class ConsoleChat:
         if not any(r.edit for r in outcome.replies) and pressed:
             # A new message leaves the pressed one (and its buttons, e.g. a quiz's Next) in
             # place, as in Telegram: its choices stay available after the new ones.
-            shown.append(self._keep(pressed))
+            shown.append(self._keep(pressed, await self._say(EARLIER)))
         return blocks + shown
 
-    def _keep(self, buttons: list[Button]) -> str:
-        lines = [EARLIER]
+    def _keep(self, buttons: list[Button], earlier: str) -> str:
+        lines = ["  " + earlier]
         for button in buttons:
             self.buttons.append(button)
             lines.append(f"  [{len(self.buttons)}] {button.label}")

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
 IN_SCOPE = "they pay me to like videos on tiktok but now i must top up to unlock my commission"
 OUT_OF_SCOPE = "can you help me with my algebra homework"
-JSON_KEYS = {"query", "id", "score", "title", "answer", "alternatives", "declined"}
+JSON_KEYS = {"language", "query", "id", "score", "title", "answer", "alternatives", "declined"}
 
 
 @pytest.fixture(scope="module")

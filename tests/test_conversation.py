@@ -15,6 +15,7 @@ from bot.conversation.core import Conversation, ConversationConfig
 from bot.conversation.flood import FloodGuard, Verdict
 from bot.conversation.markup import TELEGRAM_MAX_CHARS, to_html
 from bot.conversation.replies import Who
+from bot.i18n import _, speaking
 from bot.knowledge.models import KnowledgeBase
 from bot.search.results import Hit, SearchResult, Status
 
@@ -314,7 +315,7 @@ async def test_console_numbers_press_buttons_exactly(conversation: Conversation,
     assert topics.splitlines()[1] == f"  [1] {texts.TOPIC_LABELS['jobs']}"
     count = len(topics.splitlines()) - 1
     assert earlier.splitlines() == [
-        console.EARLIER,
+        "  " + console.EARLIER,
         f"  [{count + 1}] 📚 Browse topics",
         f"  [{count + 2}] 💡 Give me a tip",
         f"  [{count + 3}] 🆘 I think I've been scammed",
@@ -323,9 +324,7 @@ async def test_console_numbers_press_buttons_exactly(conversation: Conversation,
     assert jobs.splitlines()[1] == f"  [1] {kb.by_topic('jobs')[0].title}"
     assert await chat.handle("   ") == [console.BLANK_HINT]
     total = len(chat.buttons)
-    assert await chat.handle("99") == [
-        console.NO_SUCH_CHOICE.format(number="99", range=f", 1 to {total}")
-    ]
+    assert await chat.handle("99") == [console.NO_SUCH_CHOICE.format(number="99", last=total)]
 
 
 async def test_console_feedback_confirms_without_reprinting(conversation: Conversation) -> None:
@@ -435,15 +434,22 @@ async def test_report_shows_the_stored_region_and_forgetme_deletes_it(
 async def test_region_command_offers_the_guessed_regions_first(
     conversation: Conversation,
 ) -> None:
+    book = conversation.kb.regions
+    assert book is not None
     await conversation.on_text(WHO, "有人说我的账户被冻结了, 这个是骗子吗")
-    [simplified] = await conversation.on_command(WHO, "region")
-    assert simplified.button_labels()[0] == "🇨🇳 Mainland China"
-    assert "Mainland China or Singapore or Malaysia" in simplified.plain_text()
+    [simplified] = await conversation.on_command(WHO, "region")  # asked in Chinese, too
+    with speaking("zh-Hans"):
+        labels = [regions.region_label(book.get(r)) for r in ("cn", "sg", "my")]  # type: ignore[arg-type]
+        names = _(" or ").join(regions.region_name(book.get(r)) for r in ("cn", "sg", "my"))  # type: ignore[arg-type]
+    assert simplified.button_labels()[:3] == labels
+    assert "你在哪个地区" in simplified.plain_text() and names in simplified.plain_text()
     await conversation.on_text(WHO, "有人說我的賬戶被凍結了, 這個是騙子嗎")
-    [traditional] = await conversation.on_command(WHO, "region")
-    assert traditional.button_labels()[:2] == ["🇭🇰 Hong Kong", "🇹🇼 Taiwan"]
+    [traditional] = await conversation.on_command(WHO, "region")  # in Traditional characters
+    assert "你在哪個地區" in traditional.plain_text()
+    assert [b.action for row in traditional.buttons for b in row][:2] == ["rs:hk", "rs:tw"]
+    english = Who(user_id=77, chat_id=77)
     for forged in ("rs:mo", "rs:uk:no-such-entry", "rg:zz"):
-        assert (await conversation.on_button(WHO, forged)).notice == texts.EXPIRED
+        assert (await conversation.on_button(english, forged)).notice == texts.EXPIRED
 
 
 def test_language_guess_is_only_made_when_clear() -> None:
@@ -504,7 +510,7 @@ def test_flood_state_is_bounded_by_time_and_by_count() -> None:
     guard.check(1)  # a window later, the idle ones are swept on the next event
     assert len(guard) == 1
     # Forgetting never lets a flooder through inside their window.
-    for _ in range(2):
+    for _attempt in range(2):
         guard.check(7)
     assert guard.check(7) is Verdict.NOTICE and guard.check(7) is Verdict.DROP
 

@@ -125,7 +125,7 @@ class TelegramSide:
         if pressed is not None and sent and all(c.method != "editMessageText" for c in sent):
             kept = [b for b, c in self.buttons if c is pressed]
             if kept:
-                lines = [EARLIER]
+                lines = ["  " + EARLIER]
                 for button in kept:
                     lines.append(f"  [{len(buttons) + 1}] {button['text']}")
                     buttons.append((button, pressed))

@@ -35,6 +35,7 @@ from bot.checking.scoring import (
 )
 from bot.checking.semantic import ExampleVectors, SemanticHits, pieces
 from bot.checking.wallets import find_wallets
+from bot.i18n import N_
 from bot.knowledge.models import NON_SCAM_TOPICS, Flag, KnowledgeBase
 from bot.search.embedder import Embedder
 from bot.search.index import VectorIndex
@@ -42,10 +43,12 @@ from bot.search.query import clean_query
 from bot.search.retriever import Retriever
 
 MAX_CHECK_CHARS = 4000  # longer messages are cut: scams say what they want early
-UNCHECKED = (
-    "I did not open any link or call any number, and I cannot see who really sent this.",
-    "Before you trust it, contact the company or person through a number, site or app you "
-    "find yourself, not one given in the message.",
+UNCHECKED = (  # msgids: shown in the reader's language (bot.conversation.check_flow)
+    N_("I did not open any link or call any number, and I cannot see who really sent this."),
+    N_(
+        "Before you trust it, contact the company or person through a number, site or app you "
+        "find yourself, not one given in the message."
+    ),
 )
 JOB_FLAGS = frozenset(
     {"easy-money-job", "unsolicited-recruiter", "job-abroad-travel", "upfront-fee"}

@@ -16,6 +16,7 @@ import tldextract
 
 from bot.checking.linkdata import Brand, LinkData
 from bot.checking.result import EmailInfo, LinkInfo, Span
+from bot.i18n import N_
 
 _URL = re.compile(
     r"(?i)(?<![@\w.-])("
@@ -115,7 +116,7 @@ def analyse_link(raw: str, span: Span, data: LinkData) -> LinkInfo | None:
         return None
     notes: list[str] = []
     if _ip(host):
-        notes.append("It goes to a raw IP address instead of a name: real services do not.")
+        notes.append(N_("It goes to a raw IP address instead of a name: real services do not."))
         domain = ""
     else:
         parts = _extractor()(host)
@@ -124,11 +125,13 @@ def analyse_link(raw: str, span: Span, data: LinkData) -> LinkInfo | None:
         domain = f"{parts.domain}.{parts.suffix}"
         if puny:
             notes.append(
-                "Its name uses non-Latin lookalike characters (punycode): "
-                "it can look like a real site and be another one."
+                N_(
+                    "Its name uses non-Latin lookalike characters (punycode): "
+                    "it can look like a real site and be another one."
+                )
             )
         if domain in data.shorteners or host in data.shorteners:
-            notes.append("It is a shortened link: you cannot see where it really goes.")
+            notes.append(N_("It is a shortened link: you cannot see where it really goes."))
         tld = parts.suffix.rsplit(".", 1)[-1]
         if tld in data.risky_tlds:
             notes.append(f"It ends in .{tld}, an ending scam links use often.")
@@ -144,7 +147,7 @@ def analyse_link(raw: str, span: Span, data: LinkData) -> LinkInfo | None:
                 "from its own app or a bookmark, not from a message.",
             ), risky=False)  # fmt: skip
     if raw.lower().startswith(("http://", "hxxp://")):
-        notes.append("It uses plain http: nothing you type there is encrypted.")
+        notes.append(N_("It uses plain http: nothing you type there is encrypted."))
     return LinkInfo(span, host, domain, tuple(notes), risky=bool(notes))
 
 

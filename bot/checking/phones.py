@@ -10,6 +10,7 @@ import phonenumbers
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
 from bot.checking.result import PhoneInfo, Span
+from bot.i18n import N_
 from bot.knowledge.models import KnowledgeBase
 
 HOTLINE_TAG = "hotline"
@@ -71,7 +72,7 @@ def _info(match_text: str, start: int, number: phonenumbers.PhoneNumber,
     e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
     notes = []
     if not phonenumbers.is_valid_number(number):
-        notes.append("It is not a valid number for its country code.")
+        notes.append(N_("It is not a valid number for its country code."))
     official = _official(str(number.national_number), lines)
     span = Span(start, start + len(match_text), match_text)
     return PhoneInfo(span, e164, region, kind, official, tuple(notes))

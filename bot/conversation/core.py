@@ -10,7 +10,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from bot.answers import compose
 from bot.conversation import texts, views
@@ -20,6 +20,10 @@ from bot.conversation.help_flow import HELP_VERBS, HelpFlow
 from bot.conversation.quiz_flow import QUIZ_COMMANDS, QUIZ_VERBS, QuizFlow
 from bot.conversation.regions import RegionMemory
 from bot.conversation.replies import Article, Outcome, QuizPlan, Reply, Who
+from bot.i18n import _, current_language, speaking
+from bot.i18n.hant import Traditional
+from bot.i18n.speaker import Speaker, split_link_language
+from bot.knowledge.localize import DEFAULT_LANGUAGE, LANGUAGES, entry_text
 from bot.knowledge.models import TOPICS, Entry, KnowledgeBase
 from bot.knowledge.placeholders import fill, values_from
 from bot.search.results import SearchResult, Status
@@ -33,6 +37,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SearchFn = Callable[[str, int], Awaitable[SearchResult]]
+T = TypeVar("T")
+# The /language buttons: each language named in itself, the same whatever language is shown.
+LANGUAGE_NAMES: tuple[tuple[str, str], ...] = tuple(
+    zip(LANGUAGES, ("English", "简体中文", "繁體中文"), strict=True)
+)
 REPORT_ENTRY = "report-hotlines"
 _NO_ARGUMENT = frozenset({"menu", "tl", "tip", "report"})
 PRIVACY_ENTRY = "privacy"
@@ -84,6 +93,7 @@ class Conversation:
         quizzes: QuizEngine | None = None,
         bot_username: str = DEFAULT_BOT_USERNAME,
         checks: CheckFlow | None = None,
+        traditional: Traditional | None = None,
     ) -> None:
         self.kb = kb
         self.search = search
@@ -101,6 +111,31 @@ class Conversation:
             lambda: self.kb, RegionMemory(store), lambda: self.bot_username, self.values
         )
         self.checks = checks  # the message checker (bot.conversation.check_flow), if wired
+        # Each event's language, and Traditional Chinese made from the Simplified reply.
+        self.speaker = Speaker(store, traditional)
+        self._run_languages: dict[int, tuple[str, Who]] = {}  # group quiz run -> who started it
+
+    async def speak(
+        self, who: Who, build: Callable[[], Awaitable[T]], text: str | None = None
+    ) -> T:
+        """Build a reply in this user's language (see bot.i18n.choose) and finish it there.
+
+        `text` is what the user wrote, if anything: its language comes first. Adapters use
+        this for their own fixed texts too, so that everything a user reads is in one language.
+        """
+        lang = await self.speaker.resolve(who, text)
+        with speaking(lang, await self.speaker.shown(lang, who)):
+            result = await build()
+        # Read again: the event may have just chosen a region (Taiwan words from this reply on).
+        return await self.speaker.finish(lang, who, result)
+
+    async def say(self, who: Who, build: Callable[[], list[Reply]]) -> list[Reply]:
+        """`speak` for replies built without awaiting anything (an adapter's own texts)."""
+
+        async def built() -> list[Reply]:
+            return build()
+
+        return await self.speak(who, built)
 
     def replace_knowledge(
         self, kb: KnowledgeBase, search: SearchFn, quizzes: dict[str, Quiz] | None = None
@@ -119,7 +154,12 @@ class Conversation:
         verdict = self.flood.check(who.user_id)
         if verdict is Verdict.ALLOW:
             return None
-        return [views.text_reply(texts.FLOODED)] if verdict is Verdict.NOTICE else []
+        if verdict is not Verdict.NOTICE:
+            return []
+        lang = self.speaker.memory.quick(who.user_id, who.language_code)  # no database read
+        with speaking(lang):
+            replies = [views.text_reply(_(texts.FLOODED))]
+        return self.speaker.finish_quick(lang, who, replies)
 
     # --- text -------------------------------------------------------------------------------
 
@@ -128,17 +168,20 @@ class Conversation:
 
         In private chat a text that reads like a pasted message is checked instead.
         """
+        return await self.speak(who, lambda: self._on_text(who, text), text)
+
+    async def _on_text(self, who: Who, text: str) -> list[Reply]:
         if self.checks is not None and self.checks.wants_check(who, text):
             return await self.checks.reply(who, text, source="paste")
         self.help.memory.heard(who.user_id, text)
         result = await self.search(text, 3)
         await self._record(result)
         if result.status is Status.EMPTY:
-            return [views.text_reply(texts.EMPTY)]
+            return [views.text_reply(_(texts.EMPTY))]
         if result.status is Status.DECLINED:
             topics = [self._topic(h.entry_id) for h in result.hits]
             reply = views.declined_reply(views.suggest_topics(topics))
-            return [reply, views.text_reply(texts.REPORT_POINTER)]
+            return [reply, views.text_reply(_(texts.REPORT_POINTER))]
         if result.status is Status.AMBIGUOUS:
             choices = [(h.entry_id, self._title(h.entry_id)) for h in result.choices]
             return [views.did_you_mean_reply(choices)]
@@ -149,21 +192,40 @@ class Conversation:
         self, who: Who, text: str, *, source: str, read_from_image: bool = False
     ) -> list[Reply]:
         """Check a message (forwarded, replied to with /check, or read from a screenshot)."""
+        return await self.speak(
+            who, lambda: self._on_check(who, text, source, read_from_image), text
+        )
+
+    async def _on_check(
+        self, who: Who, text: str, source: str, read_from_image: bool
+    ) -> list[Reply]:
         if self.checks is None:
-            return [views.text_reply(texts.UNSUPPORTED)]
+            return [views.text_reply(_(texts.UNSUPPORTED))]
         return await self.checks.reply(who, text, source=source, read_from_image=read_from_image)
 
     async def on_unsupported(self, who: Who) -> list[Reply]:
         """Stickers, photos without caption, voice and so on: explain that we read text."""
-        return [views.text_reply(texts.UNSUPPORTED)]
+        return await self.say(who, lambda: [views.text_reply(_(texts.UNSUPPORTED))])
 
     # --- commands ---------------------------------------------------------------------------
 
     async def on_command(self, who: Who, command: str, args: str = "") -> list[Reply]:
-        """Run a /command; unknown ones get the help text."""
+        """Run a /command; unknown ones get the help text.
+
+        A deep link's language (`/start zh-topic-…`) counts as the language the user wrote in;
+        so does the text after /check.
+        """
+        written: str | None = args if command.lower() == "check" else None
+        if command.lower() == "start":
+            lang, args = split_link_language(args)
+            if lang is not None:
+                self.speaker.memory.hear(who.user_id, lang)
+        return await self.speak(who, lambda: self._on_command(who, command, args), written)
+
+    async def _on_command(self, who: Who, command: str, args: str) -> list[Reply]:
         if command.lower() in QUIZ_COMMANDS:
             if self.quiz is None:
-                return [views.text_reply(texts.QUIZ_UNAVAILABLE)]
+                return [views.text_reply(_(texts.QUIZ_UNAVAILABLE))]
             return await self.quiz.command(who, command.lower(), args)
         handler = {
             "start": self._start,
@@ -176,6 +238,7 @@ class Conversation:
             "forgetme": self._forget_ask,
             "region": self._region,
             "check": self._check,
+            "language": self._language,
         }.get(command.lower(), self._help)
         return await handler(who, args)
 
@@ -195,11 +258,14 @@ class Conversation:
         return [views.topics_reply(self.kb)]
 
     async def _tip(self, who: Who, args: str) -> list[Reply]:
-        flags = [(flag, e) for e in self.kb.entries for flag in e.red_flags]
+        # By position: an entry's zh red flags match its English ones item for item.
+        flags = [(i, e) for e in self.kb.entries for i in range(len(e.red_flags))]
         if not flags:
             return [views.help_reply()]
-        flag, entry = self.rng.choice(flags)
-        return [views.tip_reply(flag, entry.id, entry.title)]
+        index, entry = self.rng.choice(flags)
+        text = entry_text(entry, current_language())
+        flag = fill(text.red_flags[index], self.values)
+        return [views.tip_reply(flag, entry.id, text.title)]
 
     async def _report(self, who: Who, args: str) -> list[Reply]:
         return [await self.hotline_reply(who)]
@@ -215,7 +281,10 @@ class Conversation:
         return [self.help.answer(PRIVACY_ENTRY, who, feedback=False)]
 
     async def _check(self, who: Who, args: str) -> list[Reply]:
-        return await self.on_check(who, args, source="command")
+        return await self._on_check(who, args, "command", False)
+
+    async def _language(self, who: Who, args: str) -> list[Reply]:
+        return [views.language_reply(LANGUAGE_NAMES)]
 
     async def _forget_ask(self, who: Who, args: str) -> list[Reply]:
         return [views.forget_confirm_reply()]
@@ -225,8 +294,25 @@ class Conversation:
     async def on_button(self, who: Who, data: str) -> Outcome:
         """Handle a button press; forged or stale data gets "this button has expired"."""
         action = parse(data)
+        if action is not None and action.verb == "lang":
+            if action.arg not in LANGUAGES or action.arg2:
+                return await self.speak(who, self._expired)
+            # Stored first, so that the confirmation is already in the chosen language.
+            await self.speaker.memory.choose(who.user_id, action.arg)
+            name = dict(LANGUAGE_NAMES)[action.arg]
+            return await self.speak(who, lambda: self._language_chosen(name))
+        return await self.speak(who, lambda: self._button(who, action))
+
+    async def _expired(self) -> Outcome:
+        return Outcome(notice=_(texts.EXPIRED))
+
+    async def _language_chosen(self, name: str) -> Outcome:
+        said = _(texts.LANGUAGE_CHOSEN).format(language=name)
+        return Outcome([views.text_reply(said, edit=True)])
+
+    async def _button(self, who: Who, action: Action | None) -> Outcome:
         outcome = await self._dispatch(who, action) if action is not None else None
-        return outcome if outcome is not None else Outcome(notice=texts.EXPIRED)
+        return outcome if outcome is not None else await self._expired()
 
     async def _dispatch(self, who: Who, action: Action) -> Outcome | None:
         verb, arg = action.verb, action.arg
@@ -259,38 +345,51 @@ class Conversation:
         # Votes are written to the database: presses count in the flood limit (forged presses
         # arrive by the hundred), and each user has one vote per entry (stored as a hash).
         if self.flood.check(who.user_id) is not Verdict.ALLOW:
-            return Outcome(notice=texts.FLOODED)
+            return Outcome(notice=_(texts.FLOODED))
         try:
             await self.store.record_feedback(entry_id, vote, voter=who.user_id)
         except Exception:  # storage trouble must not spoil the conversation
             log.exception("could not store feedback for %s", entry_id)
         reply = self.help.answer(entry_id, feedback=False, edit=True)
-        return Outcome([reply], texts.FEEDBACK_THANKS)
+        return Outcome([reply], _(texts.FEEDBACK_THANKS))
 
     async def _forget(self, who: Who, confirmed: bool) -> Outcome:
         if not confirmed:
-            return Outcome([views.text_reply(texts.FORGET_CANCELLED, edit=True)])
+            return Outcome([views.text_reply(_(texts.FORGET_CANCELLED), edit=True)])
         count = await self.store.forget_user(who.user_id)
         self.help.memory.forget(who.user_id)
-        return Outcome(
-            [
-                views.text_reply(
-                    texts.FORGET_DONE.format(records=texts.plural(count, "record")), edit=True
-                )
-            ]
-        )
+        self.speaker.memory.forget(who.user_id)
+        done = _(texts.FORGET_DONE).format(records=texts.records(count))
+        return Outcome([views.text_reply(done, edit=True)])
 
     # --- group quizzes (the Telegram adapter posts the polls) --------------------------------
 
     async def group_quiz_plan(self, who: Who, quiz_id: str) -> QuizPlan | Reply:
         """Start a group quiz: its run id, intro and poll specs, or a Reply saying why not."""
-        if self.quiz is None:
-            return views.text_reply(texts.QUIZ_UNAVAILABLE)
-        return await self.quiz.group_plan(who, quiz_id)
+        lang = await self.speaker.resolve(who)
+        with speaking(lang):
+            plan: QuizPlan | Reply = (
+                views.text_reply(_(texts.QUIZ_UNAVAILABLE))
+                if self.quiz is None
+                else await self.quiz.group_plan(who, quiz_id)
+            )
+        if isinstance(plan, QuizPlan):  # the leaderboard comes in the same language
+            self._run_languages[plan.run_id] = (lang, who)
+        return await self.speaker.finish(lang, who, plan)
 
-    def group_quiz_resume(self, run: Run) -> QuizPlan | None:
-        """The rest of a group quiz whose replica stopped (None: its quiz is gone)."""
-        return None if self.quiz is None else self.quiz.group_resume(run)
+    async def group_quiz_resume(self, run: Run) -> tuple[QuizPlan, Who] | None:
+        """The rest of a group quiz whose replica stopped, in the language it began in, and
+        who it speaks to (the group); None when its quiz is gone."""
+        if self.quiz is None:
+            return None
+        lang = run.language or DEFAULT_LANGUAGE
+        who = Who(0, run.chat_id, group=True)
+        with speaking(lang):
+            plan = self.quiz.group_resume(run)
+        if plan is None:
+            return None
+        self._run_languages[run.id] = (lang, who)  # the leaderboard in the same language
+        return await self.speaker.finish(lang, who, plan), who
 
     async def claim_group_step(self, run_id: int, index: int, due_in_s: float | None) -> bool:
         """Take step `index` of a group quiz run (a poll, then the leaderboard at the end)
@@ -319,9 +418,14 @@ class Conversation:
 
     async def group_leaderboard(self, run_id: int) -> Reply:
         """Finish a group quiz and show first names with their correct answers."""
-        if self.quiz is None:
-            return views.text_reply(texts.QUIZ_UNAVAILABLE)
-        return await self.quiz.leaderboard(run_id)
+        lang, who = self._run_languages.pop(run_id, ("en", None))
+        with speaking(lang):
+            board = (
+                views.text_reply(_(texts.QUIZ_UNAVAILABLE))
+                if self.quiz is None
+                else await self.quiz.leaderboard(run_id)
+            )
+        return await self.speaker.finish(lang, who, board)
 
     # --- inline mode ------------------------------------------------------------------------
 
@@ -329,12 +433,16 @@ class Conversation:
         """True when the user's inline queries are within their (separate) budget."""
         return self.inline_flood.check(who.user_id) is Verdict.ALLOW
 
-    async def inline(self, query: str) -> list[Article]:
+    async def inline(self, query: str, who: Who | None = None) -> list[Article]:
         """The top three entries for an inline query (none when nothing fits).
 
         `check <message>` gives the message checker's verdict as one article instead.
         """
-        head, _, rest = query.strip().partition(" ")
+        who = who or Who(user_id=0, chat_id=0)
+        return await self.speak(who, lambda: self._inline(query), query)
+
+    async def _inline(self, query: str) -> list[Article]:
+        head, _sep, rest = query.strip().partition(" ")
         if head.lower() == "check" and self.checks is not None:
             article = await self.checks.article(rest)
             return [article] if article is not None else []
@@ -346,8 +454,9 @@ class Conversation:
             if hit.score < self.config.threshold:
                 continue
             entry = self._entry(hit.entry_id)
-            answer = compose(entry, self.kb, self.values)
-            description = _preview(fill(entry.short, self.values) or answer.text)
+            answer = compose(entry, self.kb, self.values, current_language())
+            short = entry_text(entry, current_language()).short
+            description = _preview(fill(short, self.values) or answer.text)
             text = self.help.inline_text(answer.entry_id)
             articles.append(Article(answer.entry_id, answer.title, description, text))
         return articles
@@ -365,7 +474,7 @@ class Conversation:
         return entry
 
     def _title(self, entry_id: str) -> str:
-        return self._entry(entry_id).title
+        return entry_text(self._entry(entry_id), current_language()).title
 
     def _topic(self, entry_id: str) -> str:
         entry = self.kb.get(entry_id)

@@ -17,6 +17,9 @@ from bot.conversation import regions as rv
 from bot.conversation.actions import Action, encode
 from bot.conversation.markup import Span, plain
 from bot.conversation.replies import Button, Outcome, Reply, Who
+from bot.i18n import _, current_language
+from bot.i18n.choose import from_language_code
+from bot.knowledge.localize import entry_text
 from bot.knowledge.models import Entry, KnowledgeBase
 from bot.knowledge.placeholders import fill
 from bot.knowledge.regions import RegionBook
@@ -49,10 +52,14 @@ class HelpFlow:
         return self._kb().get(entry_id)
 
     def _compose(self, entry: Entry) -> Answer:
-        return compose(entry, self._kb(), self._values)
+        return compose(entry, self._kb(), self._values, current_language())
 
     def _short(self, entry: Entry) -> str:
-        return fill(entry.short, self._values)
+        return fill(entry_text(entry, current_language()).short, self._values)
+
+    def _guess(self, who: Who) -> str | None:
+        """The language regions are guessed from: the last message's, else the app's."""
+        return self.memory.languages.get(who.user_id) or from_language_code(who.language_code)
 
     # --- entry replies ----------------------------------------------------------------------
 
@@ -110,14 +117,14 @@ class HelpFlow:
         region = book.get(await self.memory.region_of(who.user_id))
         eid = answer.entry_id
         if region is None:
-            language = self.memory.languages.get(who.user_id)
+            language = self._guess(who)
             spans: list[Span] = [plain(rv.question_text(book, language))]
             rows = rv.question_rows(book, language, eid)
-            return ev.what_to_do_reply(answer, book.hotline_line, spans, rows)
-        others = Button(rv.OTHERS_LABEL, ev.view(eid, ev.OTHER_REGIONS))
-        change = Button(rv.CHANGE_LABEL, encode("rq", eid))
+            return ev.what_to_do_reply(answer, rv.hotline_line(book), spans, rows)
+        others = Button(_(rv.OTHERS_LABEL), ev.view(eid, ev.OTHER_REGIONS))
+        change = Button(_(rv.CHANGE_LABEL), encode("rq", eid))
         block = rv.region_block(book, region)
-        return ev.what_to_do_reply(answer, book.hotline_line, block, [(others, change)])
+        return ev.what_to_do_reply(answer, rv.hotline_line(book), block, [(others, change)])
 
     # --- hotlines and regions ---------------------------------------------------------------
 
@@ -133,8 +140,8 @@ class HelpFlow:
             return self.answer(REPORT_ENTRY, feedback=False, edit=edit)
         region = book.get(await self.memory.region_of(who.user_id))
         if region is None:
-            language = self.memory.languages.get(who.user_id)
-            intro = [plain(rv.MONEY_FIRST + "\n\n" + note + "\n\n")]
+            language = self._guess(who)
+            intro = [plain(_(rv.MONEY_FIRST) + "\n\n" + _(note) + "\n\n")]
             return rv.question_reply(book, language, intro, edit=edit)
         return rv.hotline_reply(book, region, note, edit=edit)
 
@@ -143,7 +150,7 @@ class HelpFlow:
         book = self.book
         if book is None:
             return self.answer(REPORT_ENTRY, feedback=False)
-        return rv.question_reply(book, self.memory.languages.get(who.user_id))
+        return rv.question_reply(book, self._guess(who))
 
     async def button(self, who: Who, action: Action) -> Outcome | None:
         """Handle v / rs / rq / rg presses; None when the data does not fit."""
@@ -157,7 +164,7 @@ class HelpFlow:
         if verb == "rs":
             return await self._chosen(who, book, arg, arg2)
         if verb == "rq" and not arg2 and (not arg or self._entry(arg)):
-            language = self.memory.languages.get(who.user_id)
+            language = self._guess(who)
             if arg:
                 rows = tuple(rv.question_rows(book, language, arg))
                 text = (plain(rv.question_text(book, language)),)
@@ -176,7 +183,7 @@ class HelpFlow:
         if region is None or (entry_id and self._entry(entry_id) is None):
             return None
         await self.memory.choose(who.user_id, region.id)
-        notice = rv.CHOSEN.format(region=region.name)
+        notice = _(rv.CHOSEN).format(region=rv.region_name(region))
         if entry_id:
             reply = await self.section(who, ev.WHAT_TO_DO, entry_id)
             return Outcome([reply] if reply else [], notice)

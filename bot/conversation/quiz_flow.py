@@ -15,8 +15,11 @@ from typing import TYPE_CHECKING
 from bot.conversation import texts
 from bot.conversation.actions import Action
 from bot.conversation.markup import plain
+from bot.conversation.quiz_text import localized, localized_quiz
 from bot.conversation.replies import Outcome, QuizPlan, Reply, Who
 from bot.conversation.utf16 import utf16_cut
+from bot.i18n import _, current_language
+from bot.i18n.speaker import link_payload
 from bot.quizzes import views
 from bot.quizzes.models import (
     AlreadyAnswered,
@@ -33,6 +36,7 @@ from bot.quizzes.models import (
 
 if TYPE_CHECKING:
     from bot.quizzes.engine import QuizEngine
+    from bot.quizzes.models import Quiz
     from bot.quizzes.repo import Run
 
 QUIZ_COMMANDS = frozenset({"quiz", "newclass", "results", "classes", "closeclass"})
@@ -62,11 +66,15 @@ class QuizFlow:
 
     def link(self, quiz_id: str, code: str | None = None) -> str:
         """The t.me deep link of a quiz or a class."""
-        return views.quiz_link(self.bot_username(), quiz_payload(quiz_id, code))
+        return views.quiz_link(self.bot_username(), link_payload(quiz_payload(quiz_id, code)))
+
+    def _quizzes(self) -> list[Quiz]:
+        """Every quiz in the current language."""
+        return [localized_quiz(quiz) for quiz in self.engine.quizzes.values()]
 
     def _ids(self) -> str:
         """The quiz ids, for usage hints."""
-        return ", ".join(self.engine.quizzes) or "(none yet)"
+        return ", ".join(self.engine.quizzes) or _("(none yet)")
 
     # --- commands and deep links -------------------------------------------------------------
 
@@ -84,9 +92,9 @@ class QuizFlow:
     async def _quiz(self, who: Who, quiz_id: str) -> list[Reply]:
         """/quiz: the list, or start one; in groups, how group quizzes work."""
         if who.group:
-            return [text_reply(texts.QUIZ_GROUP_HINT.format(ids=self._ids()))]
+            return [text_reply(_(texts.QUIZ_GROUP_HINT).format(ids=self._ids()))]
         if not quiz_id:
-            return [views.quiz_list_reply(self.engine.quizzes.values())]
+            return [views.quiz_list_reply(self._quizzes())]
         return [await self._start_reply(who, quiz_id)]
 
     async def deep_link(self, who: Who, rest: str) -> list[Reply] | None:
@@ -105,6 +113,7 @@ class QuizFlow:
 
     def _started(self, result: StartResult) -> Reply:
         """The reply to a start: a question, a summary, or why not."""
+        result = localized(self.engine.quizzes, result)
         if isinstance(result, QuestionStep):
             return views.question_reply(result)
         if isinstance(result, Summary):
@@ -114,28 +123,29 @@ class QuizFlow:
         if isinstance(result, ClassClosed):
             return views.class_closed_reply(result)
         # The id is what the user typed: echo a short piece of it, never the whole thing.
-        intro = texts.QUIZ_UNKNOWN.format(quiz_id=utf16_cut(result.quiz_id, MAX_ECHO))
-        return views.quiz_list_reply(self.engine.quizzes.values(), intro)
+        intro = _(texts.QUIZ_UNKNOWN).format(quiz_id=utf16_cut(result.quiz_id, MAX_ECHO))
+        return views.quiz_list_reply(self._quizzes(), intro)
 
     async def _new_class(self, who: Who, quiz_id: str) -> list[Reply]:
         """/newclass <quiz>: a class link with its QR code."""
         quiz = self.engine.quizzes.get(quiz_id)
         if quiz is None:
-            return [text_reply(texts.CLASS_USAGE.format(ids=self._ids()))]
+            return [text_reply(_(texts.CLASS_USAGE).format(ids=self._ids()))]
         code = await self.engine.create_class(who.user_id, quiz.id)
         url = self.link(quiz.id, code)
         from bot.quizzes.qr import qr_png
 
         png = await asyncio.to_thread(qr_png, url)
-        return [views.class_created_reply(quiz, code, url, png)]
+        return [views.class_created_reply(localized_quiz(quiz), code, url, png)]
 
     async def _results(self, who: Who, code: str) -> list[Reply]:
         """/results <code>: anonymous figures and a chart, for the creator only."""
         if not code:
-            return [text_reply(texts.RESULTS_USAGE)]
+            return [text_reply(_(texts.RESULTS_USAGE))]
         results = await self.engine.results(code, who.user_id)
         if isinstance(results, NotAllowed):
-            return [text_reply(texts.RESULTS_NOT_ALLOWED)]
+            return [text_reply(_(texts.RESULTS_NOT_ALLOWED))]
+        results = localized(self.engine.quizzes, results)
         chart = None
         if results.participants:
             from bot.quizzes.charts import results_chart_png
@@ -145,16 +155,18 @@ class QuizFlow:
 
     async def _classes(self, who: Who, args: str) -> list[Reply]:
         """/classes: the classes this user created."""
-        return [views.classes_reply(await self.engine.classes(who.user_id))]
+        classes = await self.engine.classes(who.user_id)
+        return [views.classes_reply([localized(self.engine.quizzes, c) for c in classes])]
 
     async def _close_class(self, who: Who, code: str) -> list[Reply]:
         """/closeclass <code>: close a class, for the creator only."""
         if not code:
-            return [text_reply(texts.CLOSE_USAGE)]
+            return [text_reply(_(texts.CLOSE_USAGE))]
         closed = await self.engine.close_class(code, who.user_id)
         if isinstance(closed, NotAllowed):
-            return [text_reply(texts.CLOSE_NOT_ALLOWED)]
-        return [text_reply(texts.CLOSE_DONE.format(code=code, title=closed.title))]
+            return [text_reply(_(texts.CLOSE_NOT_ALLOWED))]
+        title = localized(self.engine.quizzes, closed).title
+        return [text_reply(_(texts.CLOSE_DONE).format(code=code, title=title))]
 
     # --- buttons -----------------------------------------------------------------------------
 
@@ -175,20 +187,25 @@ class QuizFlow:
 
     async def _answer(self, who: Who, attempt_id: int, index: int, option: int) -> Outcome | None:
         """An option button: the verdict replaces the question."""
-        result = await self.engine.answer(who.user_id, attempt_id, index, option)
+        result = localized(
+            self.engine.quizzes, await self.engine.answer(who.user_id, attempt_id, index, option)
+        )
         if isinstance(result, AnswerResult):
             return Outcome([views.answer_reply(result)])
         if isinstance(result, AlreadyAnswered) and result.verdict is not None:
-            return Outcome([views.answer_reply(result.verdict)], texts.QUIZ_ALREADY_ANSWERED)
+            verdict = localized(self.engine.quizzes, result.verdict)
+            return Outcome([views.answer_reply(verdict)], _(texts.QUIZ_ALREADY_ANSWERED))
         if isinstance(result, AlreadyAnswered):
-            return Outcome(notice=texts.QUIZ_ALREADY_ANSWERED)
+            return Outcome(notice=_(texts.QUIZ_ALREADY_ANSWERED))
         if isinstance(result, ClassClosed):
             return Outcome([views.class_closed_reply(result, edit=True)])
         return None
 
     async def _next(self, who: Who, attempt_id: int, index: int) -> Outcome | None:
         """Next: the next question or the summary replaces the verdict."""
-        result = await self.engine.next(who.user_id, attempt_id, index)
+        result = localized(
+            self.engine.quizzes, await self.engine.next(who.user_id, attempt_id, index)
+        )
         if isinstance(result, QuestionStep):
             return Outcome([views.question_reply(result, edit=True)])
         if isinstance(result, Summary):
@@ -203,17 +220,19 @@ class QuizFlow:
         """A run id, an intro and the polls of a group quiz; a hint for an unknown quiz."""
         quiz = self.engine.quizzes.get(quiz_id)
         if quiz is None:
-            return text_reply(texts.QUIZ_GROUP_HINT.format(ids=self._ids()))
-        run_id = await self.engine.start_group_run(who.chat_id, quiz.id)
-        return QuizPlan(run_id, views.group_intro_reply(quiz), views.poll_specs(quiz))
+            return text_reply(_(texts.QUIZ_GROUP_HINT).format(ids=self._ids()))
+        run_id = await self.engine.start_group_run(who.chat_id, quiz.id, current_language())
+        shown = localized_quiz(quiz)
+        return QuizPlan(run_id, views.group_intro_reply(shown), views.poll_specs(shown))
 
     def group_resume(self, run: Run) -> QuizPlan | None:
         """The rest of a run another replica left (None when its quiz is no longer loaded)."""
         quiz = self.engine.quizzes.get(run.quiz_id)
         if quiz is None:
             return None
-        intro = views.group_intro_reply(quiz)
-        return QuizPlan(run.id, intro, views.poll_specs(quiz), start=run.next_index)
+        shown = localized_quiz(quiz)  # in the language the run began in (the caller's)
+        intro = views.group_intro_reply(shown)
+        return QuizPlan(run.id, intro, views.poll_specs(shown), start=run.next_index)
 
     async def claim_group_step(self, run_id: int, index: int, due_in_s: float | None) -> bool:
         """Take a step of a run for this replica; False when another one took it."""

@@ -15,31 +15,33 @@ from typing import Protocol
 from bot.conversation.actions import encode
 from bot.conversation.markup import Span, bold, italic, plain
 from bot.conversation.replies import Button, Reply
+from bot.i18n import N_, _, current_language
+from bot.knowledge.localize import book_text, region_text
 from bot.knowledge.regions import Region, RegionBook
 
 log = logging.getLogger(__name__)
 
 KIND_LABELS: dict[str, str] = {
-    "report": "to report",
-    "advice": "for advice",
-    "hotline": "anti-fraud hotline",
-    "check": "to check a number or link",
-    "emergency": "emergency",
-    "abroad": "in trouble abroad",
+    "report": N_("to report"),
+    "advice": N_("for advice"),
+    "hotline": N_("anti-fraud hotline"),
+    "check": N_("to check a number or link"),
+    "emergency": N_("emergency"),
+    "abroad": N_("in trouble abroad"),
 }
-ASK = "📍 Where do you live? I'll show the hotlines for your region first."
-ASK_GUESSED = "📍 Where do you live? From your message I'd guess {names}, but you choose."
-CHOSEN = "Saved: {region}. Change it any time with /region."
-CHANGE_LABEL = "📍 Change region"
-OTHERS_LABEL = "🌏 Other regions"
-OTHERS_TITLE = "🌏 Hotlines in every region"
-HELP_TITLE = "📞 Where to get help: {region}"
-BLOCK_TITLE = "📞 Your region, {region}:"
-CHECKED = "Checked {checked}."
-MONEY_FIRST = "If money has just left your account, call your bank now."
-FIRST_STEPS_LABEL = "✅ First steps"
+ASK = N_("📍 Where do you live? I'll show the hotlines for your region first.")
+ASK_GUESSED = N_("📍 Where do you live? From your message I'd guess {names}, but you choose.")
+CHOSEN = N_("Saved: {region}. Change it any time with /region.")
+CHANGE_LABEL = N_("📍 Change region")
+OTHERS_LABEL = N_("🌏 Other regions")
+OTHERS_TITLE = N_("🌏 Hotlines in every region")
+HELP_TITLE = N_("📞 Where to get help: {region}")
+BLOCK_TITLE = N_("📞 Your region, {region}:")
+CHECKED = N_("Checked {checked}.")
+MONEY_FIRST = N_("If money has just left your account, call your bank now.")
+FIRST_STEPS_LABEL = N_("✅ First steps")
 FIRST_STEPS_ENTRY = "if-you-were-scammed"
-BACK_LABEL = "⬅️ Back"
+BACK_LABEL = N_("⬅️ Back")
 _MAX_REMEMBERED = 10_000  # language hints kept in memory (oldest dropped)
 
 # Characters written only in simplified or only in traditional Chinese: enough to tell which
@@ -105,19 +107,39 @@ class RegionMemory:
         self.languages.pop(user_id, None)
 
 
+def region_name(region: Region) -> str:
+    """The region's name in the current language."""
+    return region_text(region, current_language()).name
+
+
+def region_label(region: Region) -> str:
+    """Flag and name, for buttons and headings."""
+    return region_text(region, current_language()).label
+
+
+def everywhere(book: RegionBook) -> tuple[str, ...]:
+    """The lines shown for every region, in the current language."""
+    return book_text(book, current_language()).everywhere
+
+
+def hotline_line(book: RegionBook) -> str:
+    """The entries' standard hotline line in the current language (replaced when shown)."""
+    return " ".join(book_text(book, current_language()).hotline_line.split())
+
+
 def region_lines(book: RegionBook, region: Region) -> list[Span]:
     """One bullet per line, with what it is for, then the lines for everyone."""
     spans: list[Span] = []
-    for line in region.lines:
-        spans += [plain(f"\n• {line.text} "), italic(f"({KIND_LABELS[line.kind]})")]
-    spans += [plain(f"\n• {text}") for text in book.everywhere]
+    for line in region_text(region, current_language()).lines:
+        spans += [plain(f"\n• {line.text} "), italic(f"({_(KIND_LABELS[line.kind])})")]
+    spans += [plain(f"\n• {text}") for text in everywhere(book)]
     return spans
 
 
 def region_block(book: RegionBook, region: Region) -> list[Span]:
     """The region's lines inside a "what to do" list."""
-    heading = bold(BLOCK_TITLE.format(region=region.label))
-    checked = italic(CHECKED.format(checked=book.checked))
+    heading = bold(_(BLOCK_TITLE).format(region=region_label(region)))
+    checked = italic(_(CHECKED).format(checked=book.checked))
     return [heading, *region_lines(book, region), plain("\n"), checked]
 
 
@@ -131,14 +153,16 @@ def question_rows(
     book: RegionBook, language: str | None, entry_id: str = ""
 ) -> list[tuple[Button, ...]]:
     """Two region buttons per row; the choice comes back as rs:<region>[:<entry id>]."""
-    buttons = [Button(r.label, encode("rs", r.id, entry_id)) for r in ordered(book, language)]
+    buttons = [
+        Button(region_label(r), encode("rs", r.id, entry_id)) for r in ordered(book, language)
+    ]
     return [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
 
 
 def question_text(book: RegionBook, language: str | None) -> str:
     """The region question, naming the guess when the message language points somewhere."""
-    guessed = [r.name for r in book.guessed(language)]
-    return ASK_GUESSED.format(names=" or ".join(guessed)) if guessed else ASK
+    guessed = [region_name(r) for r in book.guessed(language)]
+    return _(ASK_GUESSED).format(names=_(" or ").join(guessed)) if guessed else _(ASK)
 
 
 def question_reply(
@@ -153,25 +177,29 @@ def hotline_reply(
     book: RegionBook, region: Region, note: str = "", *, edit: bool = False, saved: bool = False
 ) -> Reply:
     """The user's region's lines, the under-18 note, and Other regions one tap away."""
-    spans: list[Span] = [bold(HELP_TITLE.format(region=region.label)), plain("\n\n" + MONEY_FIRST)]
+    spans: list[Span] = [
+        bold(_(HELP_TITLE).format(region=region_label(region))),
+        plain("\n\n" + _(MONEY_FIRST)),
+    ]
     if note:
-        spans += [plain("\n\n"), bold(note)]
+        spans += [plain("\n\n"), bold(_(note))]
     spans += [plain("\n"), *region_lines(book, region)]
-    spans += [plain("\n\n"), italic(CHECKED.format(checked=book.checked))]
+    spans += [plain("\n\n"), italic(_(CHECKED).format(checked=book.checked))]
     if saved:
-        spans.append(italic(" " + CHOSEN.format(region=region.name)))
+        spans.append(italic(" " + _(CHOSEN).format(region=region_name(region))))
     rows = (
-        (Button(FIRST_STEPS_LABEL, encode("v", "do", FIRST_STEPS_ENTRY)),),
-        (Button(OTHERS_LABEL, encode("rg", "all")), Button(CHANGE_LABEL, encode("rq"))),
+        (Button(_(FIRST_STEPS_LABEL), encode("v", "do", FIRST_STEPS_ENTRY)),),
+        (Button(_(OTHERS_LABEL), encode("rg", "all")), Button(_(CHANGE_LABEL), encode("rq"))),
     )
     return Reply(tuple(spans), rows, edit=edit)
 
 
 def others_reply(book: RegionBook, back: str) -> Reply:
     """Every region's lines, one heading each, with Back to where the user came from."""
-    spans: list[Span] = [bold(OTHERS_TITLE)]
+    spans: list[Span] = [bold(_(OTHERS_TITLE))]
     for region in book.regions:
-        spans += [plain("\n\n"), bold(region.label)]
-        spans += [plain(f"\n• {line.text}") for line in region.lines]
-    spans += [plain("\n\n"), italic(CHECKED.format(checked=book.checked))]
-    return Reply(tuple(spans), ((Button(BACK_LABEL, back),),), edit=True)
+        spans += [plain("\n\n"), bold(region_label(region))]
+        lines = region_text(region, current_language()).lines
+        spans += [plain(f"\n• {line.text}") for line in lines]
+    spans += [plain("\n\n"), italic(_(CHECKED).format(checked=book.checked))]
+    return Reply(tuple(spans), ((Button(_(BACK_LABEL), back),),), edit=True)

@@ -14,6 +14,7 @@ class Button:
     label: str
     action: str = ""
     url: str | None = None
+    fixed: bool = False  # a label shown as is in every language (e.g. "简体中文" on /language)
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class Who:
     chat_id: int
     group: bool = False
     first_name: str = ""
+    language_code: str = ""  # Telegram's IETF tag of the user's app language (or --lang)
 
 
 @dataclass(frozen=True)

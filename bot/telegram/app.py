@@ -18,6 +18,7 @@ from telegram.request import BaseRequest
 from bot.app import PRUNE_INTERVAL_S, open_services
 from bot.conversation import texts
 from bot.errors import SettingsError
+from bot.i18n import _, speaking
 from bot.search.embedder import Embedder
 from bot.settings import Settings, load_settings
 from bot.telegram.group_quiz import ADOPT_EVERY_S, GROUP_QUIZZES, GroupQuizzes, group_quizzes_of
@@ -146,10 +147,19 @@ async def _post_shutdown(application: TelegramApp) -> None:
         await services.aclose()
 
 
+# The "/" menu per app language: Telegram shows the list whose language_code (ISO 639-1, so
+# one list for every Chinese) matches the user's app, and the default list to everyone else.
+MENU_LANGUAGES: tuple[tuple[str | None, str], ...] = ((None, "en"), ("zh", "zh-Hans"))
+
+
 async def _set_commands(application: TelegramApp) -> None:
     """The "/" menu in Telegram clients; failing to set it must not stop the bot."""
-    commands = [BotCommand(cmd.lstrip("/"), what[:256]) for cmd, what in texts.HELP_LINES]
-    try:
-        await application.bot.set_my_commands(commands)
-    except TelegramError as exc:
-        log.warning("could not set the command menu: %s", exc)
+    for language_code, lang in MENU_LANGUAGES:
+        with speaking(lang):
+            commands = [
+                BotCommand(cmd.lstrip("/"), _(what)[:256]) for cmd, what in texts.HELP_LINES
+            ]
+        try:
+            await application.bot.set_my_commands(commands, language_code=language_code)
+        except TelegramError as exc:
+            log.warning("could not set the command menu (%s): %s", lang, exc)

@@ -16,11 +16,12 @@ from bot.checking.ocr import OcrError, ScreenshotReader
 from bot.conversation import views
 from bot.conversation.core import Conversation
 from bot.conversation.replies import Reply, Who
+from bot.i18n import N_, _
 from bot.telegram.handlers import NEW_MESSAGE, addressed, command_parts, respond, services_of
 
 log = logging.getLogger(__name__)
 
-OCR_UNREADABLE = "I could not read that picture ({why}). Paste the message as text instead."
+OCR_UNREADABLE = N_("I could not read that picture ({why}). Paste the message as text instead.")
 # A photo is checked in private chat, and anywhere when its caption is /check.
 CHECK_CAPTION = filters.CaptionRegex(r"^/check(@\w+)?(\s|$)")
 PHOTO_TO_CHECK = filters.PHOTO & (filters.ChatType.PRIVATE | CHECK_CAPTION)
@@ -76,17 +77,21 @@ async def _check_photo(
     size = largest_fitting(message.photo, reader.max_bytes) if reader is not None else None
 
     async def produce(conversation: Conversation, who: Who) -> list[Reply]:
+        def unreadable(why: str) -> list[Reply]:
+            return [views.text_reply(_(OCR_UNREADABLE).format(why=_(why)))]
+
         if reader is None or size is None:
-            why = "OCR is off" if reader is None else "it is too large"
-            return [views.text_reply(OCR_UNREADABLE.format(why=why))]
+            why = N_("OCR is off") if reader is None else N_("it is too large")
+            return await conversation.say(who, lambda: unreadable(why))
         try:
             text = await _read(context, reader, size)
         except OcrError as exc:
             log.warning("screenshot not read: %s", exc)
-            return [views.text_reply(OCR_UNREADABLE.format(why=str(exc)))]
+            said = str(exc)
+            return await conversation.say(who, lambda: unreadable(said))
         except TelegramError as exc:
             log.warning("screenshot not downloaded: %s", type(exc).__name__)
-            return [views.text_reply(OCR_UNREADABLE.format(why="the download failed"))]
+            return await conversation.say(who, lambda: unreadable(N_("the download failed")))
         return await conversation.on_check(who, text, source=source, read_from_image=True)
 
     await respond(update, context, produce)

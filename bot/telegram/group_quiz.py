@@ -33,6 +33,7 @@ from telegram.error import TelegramError
 from bot.conversation.core import Conversation
 from bot.conversation.markup import plain
 from bot.conversation.replies import Button, QuizPlan, Reply, Who
+from bot.i18n import N_, _
 from bot.quizzes.repo import Conflict
 from bot.telegram import render
 
@@ -52,25 +53,25 @@ STALL_S = 5.0
 RESUME_MAX_AGE_S = 600.0
 ADOPT_EVERY_S = 3.0
 
-ALREADY_RUNNING = (
+ALREADY_RUNNING = N_(
     "A quiz is already running in this chat. Answer its polls, and start another one once "
     "the results are in."
 )
-POLLS_FAILED = (
+POLLS_FAILED = N_(
     "Sorry, something went wrong while posting this quiz, so it has stopped. Please check that "
     "I'm allowed to send polls in this chat, then try again."
 )
-PRIVATE_ONLY = (
+PRIVATE_ONLY = N_(
     "Class tools work in a private chat with me, so class codes and results stay with the "
     "educator. Please message me privately and send the command there."
 )
-OPEN_PRIVATE_CHAT = "💬 Message me privately"
+OPEN_PRIVATE_CHAT = N_("💬 Message me privately")
 
 
 def private_only_reply(bot_username: str) -> Reply:
     """The answer to /newclass, /results and friends in a group: take it to a private chat."""
-    button = Button(OPEN_PRIVATE_CHAT, url=f"https://t.me/{bot_username}")
-    return Reply((plain(PRIVATE_ONLY),), ((button,),))
+    button = Button(_(OPEN_PRIVATE_CHAT), url=f"https://t.me/{bot_username}")
+    return Reply((plain(_(PRIVATE_ONLY)),), ((button,),))
 
 
 class GroupQuizzes:
@@ -93,21 +94,21 @@ class GroupQuizzes:
         """Start a run of a quiz in the chat; what to say now (nothing when it started)."""
         chat_id = who.chat_id
         if chat_id in self._chats:
-            return [Reply((plain(ALREADY_RUNNING),))]
+            return await conversation.say(who, lambda: [Reply((plain(_(ALREADY_RUNNING)),))])
         # Claimed before the first await: two /quiz commands handled at once start one run.
         self._chats.add(chat_id)
         try:
             plan = await conversation.group_quiz_plan(who, quiz_id.lower())
         except Conflict:  # the database has an open run here: another replica started it
             self._chats.discard(chat_id)
-            return [Reply((plain(ALREADY_RUNNING),))]
+            return await conversation.say(who, lambda: [Reply((plain(_(ALREADY_RUNNING)),))])
         except BaseException:
             self._chats.discard(chat_id)
             raise
         if isinstance(plan, Reply):  # an unknown quiz: the hint with the quiz ids
             self._chats.discard(chat_id)
             return [plan]
-        self._launch(bot, conversation, chat_id, plan, quote)
+        self._launch(bot, conversation, who, plan, quote)
         return []
 
     def _forget(self, chat_id: int, task: asyncio.Task[None]) -> None:
@@ -121,14 +122,14 @@ class GroupQuizzes:
         await (self._wait or sleep)(seconds)
 
     async def _run(
-        self, bot: Bot, conversation: Conversation, chat_id: int, plan: QuizPlan, quote: int | None
+        self, bot: Bot, conversation: Conversation, who: Who, plan: QuizPlan, quote: int | None
     ) -> None:
         """Intro, one poll at a time, then the leaderboard; errors end the run politely.
 
         Each step is claimed in the database before it is posted, so when another replica
         carries the run on (this one stopped, or was too slow), every step is posted once.
         """
-        sent, total = 0, len(plan.polls)
+        chat_id, sent, total = who.chat_id, 0, len(plan.polls)
         try:
             if plan.start == 0:
                 await render.send_replies(bot, chat_id, [plan.intro], quote=quote)
@@ -156,7 +157,8 @@ class GroupQuizzes:
             raise
         except Exception:
             log.exception("group quiz run %s in chat %s failed", plan.run_id, chat_id)
-            await _say(bot, chat_id, Reply((plain(POLLS_FAILED),)))
+            failed = await conversation.say(who, lambda: [Reply((plain(_(POLLS_FAILED)),))])
+            await _say(bot, chat_id, failed[0])
         try:
             board = await conversation.group_leaderboard(plan.run_id)  # marks the run finished
         except Exception:
@@ -172,22 +174,24 @@ class GroupQuizzes:
         for run in runs:
             if run.chat_id in self._chats:
                 continue  # running here (only late)
-            plan = conversation.group_quiz_resume(run)
-            if plan is None:  # its quiz is gone: close it
+            resumed = await conversation.group_quiz_resume(run)
+            if resumed is None:  # its quiz is gone: close it
                 await conversation.group_leaderboard(run.id)
                 continue
             log.info("carrying on group quiz run %s in chat %s", run.id, run.chat_id)
-            self._launch(bot, conversation, run.chat_id, plan, None)
+            plan, who = resumed
+            self._launch(bot, conversation, who, plan, None)
             adopted += 1
         return adopted
 
     def _launch(
-        self, bot: Bot, conversation: Conversation, chat_id: int, plan: QuizPlan, quote: int | None
+        self, bot: Bot, conversation: Conversation, who: Who, plan: QuizPlan, quote: int | None
     ) -> None:
         """Run a plan in the background; the chat is busy until it ends."""
+        chat_id = who.chat_id
         self._chats.add(chat_id)
         task = asyncio.create_task(
-            self._run(bot, conversation, chat_id, plan, quote), name=f"group-quiz-{chat_id}"
+            self._run(bot, conversation, who, plan, quote), name=f"group-quiz-{chat_id}"
         )
         self._tasks[chat_id] = task
         task.add_done_callback(lambda _: self._forget(chat_id, task))

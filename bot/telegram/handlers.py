@@ -9,6 +9,7 @@ only point to a private chat: class codes and results are for the educator's eye
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -33,6 +34,7 @@ from bot.app import Services
 from bot.conversation import texts, views
 from bot.conversation.core import Conversation
 from bot.conversation.replies import Reply, Who
+from bot.i18n import _
 from bot.telegram import render
 from bot.telegram.group_quiz import group_quizzes_of, private_only_reply
 
@@ -42,7 +44,8 @@ SERVICES = "services"  # key of the opened Services in application.bot_data
 GROUP_TYPES = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
 QUIZ_COMMANDS = ("quiz", "newclass", "results", "classes", "closeclass")
 CORE_COMMANDS = (
-    "help", "topics", "tips", "tip", "report", "region", "privacy", "forgetme", *QUIZ_COMMANDS,
+    "help", "topics", "tips", "tip", "report", "region", "language", "privacy", "forgetme",
+    *QUIZ_COMMANDS,
 )  # fmt: skip
 # Educator commands answered in private chats only; in a group they point to a private chat.
 PRIVATE_ONLY = frozenset(QUIZ_COMMANDS) - {"quiz"}
@@ -82,6 +85,7 @@ def who_of(update: Update) -> Who:
         chat_id=chat.id if chat else user_id,
         group=chat is not None and chat.type in GROUP_TYPES,
         first_name=user.first_name if user else "",
+        language_code=(user.language_code or "") if user else "",
     )
 
 
@@ -142,8 +146,10 @@ async def command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     name, _, args = command_parts(message)
     if message.chat.type in GROUP_TYPES and name in PRIVATE_ONLY:
-        reply = private_only_reply(context.bot.username)
-        await respond(update, context, lambda c, who: _constant([reply]))
+        username = context.bot.username
+        await respond(
+            update, context, lambda c, who: c.say(who, lambda: [private_only_reply(username)])
+        )
         return
     if message.chat.type in GROUP_TYPES and name == "quiz" and args:
         quizzes = group_quizzes_of(context.bot_data)
@@ -151,11 +157,6 @@ async def command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await respond(update, context, lambda c, who: quizzes.start(bot, c, who, quiz_id, quote))
         return
     await respond(update, context, lambda c, who: c.on_command(who, name, args))
-
-
-async def _constant(replies: list[Reply]) -> list[Reply]:
-    """The same replies whoever asks (for `respond`)."""
-    return replies
 
 
 async def other_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -249,7 +250,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     conversation = services_of(context).conversation
     allowed = conversation.admit_inline(who_of(update))
     wanted = allowed and query.query.strip()
-    articles = await conversation.inline(query.query) if wanted else []
+    articles = await conversation.inline(query.query, who_of(update)) if wanted else []
     # The same question gives the same results for everyone: a short shared cache is safe.
     await query.answer(
         render.inline_results(articles), cache_time=INLINE_CACHE_S, is_personal=False
@@ -287,7 +288,15 @@ async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
     if update.effective_chat.type == ChatType.CHANNEL:
         return
     try:
-        await context.bot.send_message(update.effective_chat.id, texts.ERROR)
+        services = context.bot_data.get(SERVICES)
+        who = who_of(update)
+        error = [views.text_reply(texts.ERROR)]
+        if isinstance(services, Services):  # in the user's language, if that still works
+            with contextlib.suppress(Exception):
+                error = await services.conversation.say(
+                    who, lambda: [views.text_reply(_(texts.ERROR))]
+                )
+        await context.bot.send_message(update.effective_chat.id, error[0].plain_text())
     except TelegramError as exc:  # Telegram unreachable: the log line above is all we can do
         log.warning("could not tell chat about the error: %s", exc)
 
