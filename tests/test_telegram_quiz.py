@@ -457,7 +457,9 @@ def test_the_poll_seconds_setting_is_strict(tmp_path: Path) -> None:
 # --- a group quiz whose replica stopped is carried on ------------------------------------------
 
 
-async def stalled_run(tg: BotUnderTest, chat_id: int, next_index: int) -> int:
+async def stalled_run(
+    tg: BotUnderTest, chat_id: int, next_index: int, language: str | None = None
+) -> int:
     """A run of the starter quiz left at `next_index` by a replica that stopped 10 s ago."""
     from datetime import UTC, datetime, timedelta
 
@@ -469,7 +471,7 @@ async def stalled_run(tg: BotUnderTest, chat_id: int, next_index: int) -> int:
 
     store = tg.app.bot_data[SERVICES].store
     async with repo.writing(store) as conn:
-        run_id = await repo.insert_run(conn, chat_id, "starter")
+        run_id = await repo.insert_run(conn, chat_id, "starter", language)
         late = datetime.now(UTC) - timedelta(seconds=10)
         runs = schema.group_quiz_runs
         stmt = sa.update(runs).where(runs.c.id == run_id)
@@ -524,3 +526,22 @@ async def test_a_step_another_replica_took_is_not_posted_twice(
     await asyncio.wait_for(task, 10)
     assert len(tg.request.of("sendPoll")) == 1  # poll 10 and the leaderboard are the other's
     assert tg.request.of("sendMessage") == []
+
+
+async def test_a_carried_on_group_quiz_keeps_the_language_it_began_in(
+    group: tuple[BotUnderTest, Clock],
+) -> None:
+    tg, clock = group
+    await stalled_run(tg, GROUP_ID, TOTAL - 1, "zh-Hans")
+    assert await adopt(tg) == 1
+    _, resume = await clock.paused()
+    (poll,) = tg.request.of("sendPoll")
+    zh = QUESTIONS[-1]["zh"]
+    assert poll.params["question"].endswith(" ".join(zh["prompt"].split()))
+    assert [o["text"] for o in poll.params["options"]] == zh["options"]
+    resume.set_result(None)
+    task = group_quizzes_of(tg.app.bot_data).task(GROUP_ID)
+    assert task is not None
+    await asyncio.wait_for(task, 10)
+    (board,) = tg.request.of("sendMessage")
+    assert texts.LEADERBOARD_TITLE not in shown(board)  # in Chinese, like the polls
