@@ -371,6 +371,7 @@ def ensure_index() -> Path:
     subprocess.run(
         [sys.executable, "scripts/build_index.py", "--if-stale"], cwd=ROOT, check=True,
         env={**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"},
+        stdout=sys.stderr,  # stdout carries only the figures
     )  # fmt: skip
     return (ROOT / load_settings().index_path).resolve()
 
