@@ -1,8 +1,10 @@
 """Which language a question is written in, and Traditional Chinese folded into Simplified.
 
-The knowledge base holds English and Simplified Chinese. A question with any Chinese character
-is searched as Chinese ("刷单 job legit?" too: its Chinese word carries the meaning), anything
-else as English. Traditional input is converted to Simplified with OpenCC (`t2s`) before it is
+The knowledge base holds English and Simplified Chinese. A question is searched as Chinese
+when Chinese characters make up at least as much of it as Latin letters do, counting one
+character as two letters (a Chinese word is two characters, an English one five letters or
+so): "有人在tg上私信我 说高薪jz" is Chinese, "guy says he needs my 助记词 to fix it" English
+with a Chinese word in it, which the English side answers better. Traditional input is converted to Simplified with OpenCC (`t2s`) before it is
 searched, and so are the indexed texts, so 刷單 and 刷单 are the same word to BM25 and to the
 encoder.
 """
@@ -20,6 +22,8 @@ ChineseTokens = Literal["jieba", "bigrams", "both"]
 SEARCH_LANGUAGES: tuple[SearchLanguage, ...] = ("en", "zh")
 # CJK unified ideographs, extension A and the compatibility block.
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
+LETTERS_PER_HAN = 2
 
 _LOCK = threading.Lock()
 
@@ -30,8 +34,11 @@ def has_han(text: str) -> bool:
 
 
 def search_language(text: str) -> SearchLanguage:
-    """ "zh" for a text with any Chinese character, else "en"."""
-    return "zh" if has_han(text) else "en"
+    """Chinese ("zh") when Chinese characters weigh at least as much as Latin letters."""
+    han = len(HAN.findall(text))
+    if not han:
+        return "en"
+    return "zh" if han * LETTERS_PER_HAN >= len(_LATIN_LETTER.findall(text)) else "en"
 
 
 @lru_cache(maxsize=1)

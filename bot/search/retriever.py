@@ -85,6 +85,12 @@ class Retriever:
                 self._rows[(lang, own_rows)] = self._split(route_index, lang, own_rows)
         self._lexical = self.lexical_scorers(self.config)
 
+    def set_config(self, config: RetrievalConfig) -> None:
+        """Use another config, rebuilding BM25 when its Chinese segmentation differs."""
+        if config.chinese_tokens != self.config.chinese_tokens:
+            self._lexical = self.lexical_scorers(config)
+        self.config = config
+
     def lexical_scorers(self, config: RetrievalConfig) -> dict[SearchLanguage, LexicalScorer]:
         """BM25 per language: the Chinese documents segmented as the config says, the English
         ones with character bigrams for the few Chinese names they hold (as before Chinese
