@@ -1,10 +1,14 @@
 """Compare retrieval variants on labelled questions, each at its own calibrated threshold.
 
-    python scripts/tune.py tests/data/dev_questions.yaml [--holdout FILE]
+    python scripts/tune.py tests/data/dev_questions.yaml
+    python scripts/tune.py tests/data/dev_questions_zh.yaml --grid zh
 
 Prints one row per variant (dense aggregation, fusion, weights) sorted by end-to-end accuracy
 (an in-scope question answered with the right entry, an out-of-scope one declined). Query
-vectors are computed once and reused, so the whole grid takes about a minute.
+vectors are computed once and reused, so the whole grid takes about a minute. `--grid zh`
+varies what Chinese questions meet (their own rows or all, BM25 in their language or the
+better of both, jieba words or also character bigrams) and their own fusion weights; the
+encoders are those of the settings and index (SCAMWISE_MODEL, SCAMWISE_ZH_MODEL).
 """
 
 from __future__ import annotations
@@ -47,6 +51,23 @@ class CachingEmbedder:
         return np.vstack([self._cache[t] for t in texts])
 
 
+def zh_variants() -> list[RetrievalConfig]:
+    """The Chinese grid: rows, BM25 documents, segmentation, and Chinese fusion weights."""
+    out = []
+    for rows, lexical, chinese, weight, scale in itertools.product(
+        ["same", "all"], ["route", "max"], ["jieba", "both"], [0.4, 0.5, 0.6, 0.7], [2.0, 4.0, 8.0]
+    ):
+        config = RetrievalConfig(
+            dense_rows="same" if rows == "same" else "all",
+            lexical_languages="route" if lexical == "route" else "max",
+            chinese_tokens="jieba" if chinese == "jieba" else "both",
+        )
+        out.append(config.with_language("zh", dense_weight=weight, bm25_scale=scale))
+    for mode in ("dense", "bm25"):
+        out.append(RetrievalConfig(mode="dense" if mode == "dense" else "bm25"))
+    return out
+
+
 def variants() -> list[RetrievalConfig]:
     """The grid: dense alone, BM25 alone, and hybrid variants."""
     out = [RetrievalConfig(mode="dense"), RetrievalConfig(mode="dense", aggregate="max")]
@@ -67,20 +88,28 @@ def variants() -> list[RetrievalConfig]:
 
 def measure(retriever: Any, cases: list[Case], config: RetrievalConfig) -> dict[str, Any]:
     """Calibrate the threshold for one config and report the figures at that threshold."""
-    retriever.config = replace(config, threshold=0.0)
+    retriever.set_config(replace(config, threshold=0.0).with_language("zh", threshold=0.0))
     results = retriever.search_many([c.q for c in cases], k=3)
     threshold, sweep = calibrate(cases, results)
-    retriever.config = replace(config, threshold=threshold)
+    retriever.set_config(
+        replace(config, threshold=threshold).with_language("zh", threshold=threshold)
+    )
     results = retriever.search_many([c.q for c in cases], k=3)
     report = score(cases, results, [0.0])
     accuracy = max(s["accuracy"] for s in sweep)
     return {"config": config, "threshold": threshold, "accuracy": accuracy, "report": report}
 
 
-def describe(config: RetrievalConfig) -> str:
+def describe(config: RetrievalConfig, grid: str = "en") -> str:
     """A short label for a variant."""
     if config.mode != "hybrid":
         return f"{config.mode}/{config.aggregate}"
+    if grid == "zh":
+        weight, scale = config.fusion_for("zh")
+        return (
+            f"rows={config.dense_rows} bm25={config.lexical_languages} "
+            f"zh-words={config.chinese_tokens} w={weight} s={scale}"
+        )
     agg = config.aggregate if config.aggregate == "max" else f"mean-top-{config.top_k_vectors}"
     return f"hybrid/{agg}/{config.fusion} w={config.dense_weight} s={config.bm25_scale}"
 
@@ -90,16 +119,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("cases", type=Path)
     parser.add_argument("--top", type=int, default=15, help="rows to print")
+    parser.add_argument("--grid", choices=["en", "zh"], default="en", help="which variants")
     args = parser.parse_args(argv)
     retriever = open_retriever(load_settings())
     retriever.embedder = CachingEmbedder(retriever.embedder)
     cases = load_cases(args.cases, retriever.kb)
-    rows = sorted((measure(retriever, cases, c) for c in variants()), key=lambda r: -r["accuracy"])
+    grid = zh_variants() if args.grid == "zh" else variants()
+    rows = sorted((measure(retriever, cases, c) for c in grid), key=lambda r: -r["accuracy"])
     print("| variant | threshold | accuracy | top1 | top3 | oos_recall | false_decline |")
     print("|---|---|---|---|---|---|---|")
     for row in rows[: args.top]:
         rep = row["report"]
-        print(f"| {describe(row['config'])} | {row['threshold']:.3f} | {row['accuracy']:.4f} | "
+        label = describe(row["config"], args.grid)
+        print(f"| {label} | {row['threshold']:.3f} | {row['accuracy']:.4f} | "
               f"{rep.top1} | {rep.top3} | {rep.oos_recall} | {rep.false_decline} |")  # fmt: skip
     return 0
 

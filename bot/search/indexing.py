@@ -103,13 +103,19 @@ def build_index(
     model_name: str,
     progress: Callable[[int], None] | None = None,
     encoder: EncoderFile | None = None,
+    zh: tuple[str, Embedder] | None = None,
 ) -> IndexMeta:
     """Embed the knowledge base and write the index into `out` atomically.
 
     `encoder` is the ONNX file `embedder` runs, if any: it is kept in `out` with the vectors.
+    `zh` is the model name and embedder of Chinese questions, when not the main one: every
+    row is encoded by it too.
     """
     texts, payloads = index_texts(kb)
     vectors = embed_all(embedder, texts, progress)
+    zh_vectors = None
+    if zh is not None:
+        zh_vectors = (zh[0], VectorIndex(embed_all(zh[1], texts, progress), payloads))
     extra, extra_payloads = check_texts(kb)
     checks = VectorIndex(embed_all(embedder, extra, progress), extra_payloads) if extra else None
     counts = {"entries": len(kb.entries), "vectors": len(texts), "sources": len(kb.sources)}
@@ -127,4 +133,5 @@ def build_index(
             counts=counts,
             encoder=record,
             checks=checks,
+            zh=zh_vectors,
         )

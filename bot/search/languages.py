@@ -4,9 +4,9 @@ The knowledge base holds English and Simplified Chinese. A question is searched 
 when Chinese characters make up at least as much of it as Latin letters do, counting one
 character as two letters (a Chinese word is two characters, an English one five letters or
 so): "有人在tg上私信我 说高薪jz" is Chinese, "guy says he needs my 助记词 to fix it" English
-with a Chinese word in it, which the English side answers better. Traditional input is converted to Simplified with OpenCC (`t2s`) before it is
-searched, and so are the indexed texts, so 刷單 and 刷单 are the same word to BM25 and to the
-encoder.
+with a Chinese word in it, which the English side answers better. Traditional input is
+converted to Simplified with OpenCC (`t2s`) before it is searched, and so are the indexed
+Chinese texts, so 刷單 and 刷单 are the same word to BM25 and to the encoder.
 """
 
 from __future__ import annotations
