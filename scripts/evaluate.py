@@ -199,9 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         files = [(str(path), load_cases(path, retriever.kb)) for path in args.cases]
         modes = list(MODES) if args.mode == "all" else [args.mode]
         reports = [
-            run_mode(retriever, cases, args, mode, name)
-            for name, cases in files
-            for mode in modes
+            run_mode(retriever, cases, args, mode, name) for name, cases in files for mode in modes
         ]
     except ScamWiseError as exc:
         print(f"error: {exc}", file=sys.stderr)

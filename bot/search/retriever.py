@@ -20,7 +20,13 @@ from bot.search.definitions import definition_term, is_term
 from bot.search.embedder import Embedder
 from bot.search.index import VectorIndex
 from bot.search.indexing import index_rows
-from bot.search.languages import SEARCH_LANGUAGES, SearchLanguage, search_language, to_simplified
+from bot.search.languages import (
+    SEARCH_LANGUAGES,
+    ChineseTokens,
+    SearchLanguage,
+    search_language,
+    to_simplified,
+)
 from bot.search.lexical import LexicalScorer
 from bot.search.query import MAX_QUERY_CHARS, clean_query
 from bot.search.results import Hit, SearchResult, Status
@@ -95,10 +101,12 @@ class Retriever:
         """BM25 per language: the Chinese documents segmented as the config says, the English
         ones with character bigrams for the few Chinese names they hold (as before Chinese
         documents existed, so English questions score as they did)."""
-        chinese = {"en": "bigrams", "zh": config.chinese_tokens}
+        chinese: dict[SearchLanguage, ChineseTokens] = {
+            "en": "bigrams",
+            "zh": config.chinese_tokens,
+        }
         return {
-            lang: LexicalScorer(self.kb.entries, lang, chinese[lang])  # type: ignore[arg-type]
-            for lang in SEARCH_LANGUAGES
+            lang: LexicalScorer(self.kb.entries, lang, chinese[lang]) for lang in SEARCH_LANGUAGES
         }
 
     def _split(self, index: VectorIndex, lang: SearchLanguage, own_rows: bool) -> _Rows:
@@ -152,6 +160,35 @@ class Retriever:
         if lang in self._routes:  # the vector is the main encoder's: meet the main vectors
             rows = self._rows[("en", False)]
         return self._rank(simplified, vector, lang, rows=rows)
+
+    def score_parts(self, texts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray, str]]:
+        """(dense scores, raw BM25 scores, language) per text, before fusion (zeros for a text
+        with nothing to search): what `scripts/tune.py` re-weights without searching again."""
+        n = len(self._ids)
+        simplified = [to_simplified(q) if q else "" for q in (clean_query(t) for t in texts)]
+        searched = [definition_term(s) or s for s in simplified]
+        langs: list[SearchLanguage] = [search_language(s) for s in simplified]
+        todo = [(t, lang) for t, lang in zip(searched, langs, strict=True) if t]
+        vectors = self._embed([t for t, _ in todo], [lang for _, lang in todo])
+        out: list[tuple[np.ndarray, np.ndarray, str]] = []
+        for term, plain, lang in zip(searched, simplified, langs, strict=True):
+            rows = self._rows[(lang, self.config.dense_rows == "same")]
+            qvec = vectors.get(term) if term else None
+            dense = np.zeros(n, np.float32)
+            if qvec is not None:
+                dense = self._dense_scores(qvec, rows, is_term(plain))
+            raw = self._lexical_scores(term, lang) if term else np.zeros(n, np.float32)
+            out.append((dense, raw, lang))
+        return out
+
+    def decide(self, query: str, hits: list[Hit], language: str) -> SearchResult:
+        """The verdict for ranked hits of a query in `language` (see `score_parts`)."""
+        return self._decide(query, hits, language)  # type: ignore[arg-type]
+
+    def embedder_for(self, text: str) -> Embedder:
+        """The encoder that encodes `text` when it is searched."""
+        lang = search_language(to_simplified(text))
+        return self._routes[lang].embedder if lang in self._routes else self.embedder
 
     def _embed(self, queries: list[str], langs: list[SearchLanguage]) -> dict[str, np.ndarray]:
         """Vectors of the queries, each encoded by its language's encoder (one call each)."""
