@@ -189,6 +189,7 @@ async def through_telegram(base: Settings, retriever: Any, args: argparse.Namesp
     modes = {"batched": base.batch_max_size, "unbatched": 1}
     rates: dict[str, list[float]] = {label: [] for label in modes}
     steal: dict[str, list[float]] = {label: [] for label in modes}
+    others: dict[str, list[float]] = {label: [] for label in modes}
     helps: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         async with AsyncExitStack() as stack:
@@ -205,10 +206,12 @@ async def through_telegram(base: Settings, retriever: Any, args: argparse.Namesp
             )
             for _ in range(args.rounds):
                 for label, driver in drivers.items():
-                    before = cpu_times()
+                    before, own_before = cpu_times(), own_cpu_s()
                     rate, latencies = await load(driver, questions, args.users, args.per_user)
                     rates[label].append(round(rate, 1))
-                    steal[label].append(steal_pct(before, cpu_times()) or 0.0)
+                    after, own_after = cpu_times(), own_cpu_s()
+                    steal[label].append(steal_pct(before, after) or 0.0)
+                    others[label].append(others_pct(before, after, own_after - own_before) or 0.0)
                     if label == "batched":
                         helps += latencies
     out["encode_p50_ms"] = pct(encodes, 50)
@@ -217,6 +220,7 @@ async def through_telegram(base: Settings, retriever: Any, args: argparse.Namesp
         out[f"answers_per_s_{label}"] = round(float(np.median(rates[label])), 1)
         out[f"answers_per_s_{label}_rounds"] = rates[label]
         out[f"steal_pct_{label}"] = round(float(np.median(steal[label])), 1)
+        out[f"other_processes_cpu_pct_{label}"] = round(float(np.median(others[label])), 1)
     out["help_p99_ms_under_batched_load"] = pct(helps, 99)
     return out
 
@@ -240,6 +244,27 @@ def steal_pct(before: list[int], after: list[int]) -> float | None:
     delta = [b - a for a, b in zip(before, after, strict=False)]
     total = sum(delta[:8])  # user nice system idle iowait irq softirq steal
     return round(100.0 * delta[7] / total, 1) if total else None
+
+
+def own_cpu_s() -> float:
+    """CPU seconds this process has used so far."""
+    times = os.times()
+    return times.user + times.system
+
+
+def others_pct(before: list[int], after: list[int], own_s: float) -> float | None:
+    """Share of the machine's CPU time (all cores) that other processes used meanwhile.
+
+    Helpers and test runs share this machine: their load slows the bench as much as the
+    hypervisor's steal does, and shows here, not there.
+    """
+    if len(before) < 8 or len(after) < 8:
+        return None
+    delta = [b - a for a, b in zip(before, after, strict=False)]
+    total = sum(delta[:8])
+    busy = total - delta[3] - delta[4]  # all but idle and iowait
+    own = own_s * os.sysconf("SC_CLK_TCK")
+    return round(100.0 * max(busy - own, 0.0) / total, 1) if total else None
 
 
 def cold_start(base: Settings) -> tuple[float, float]:

@@ -373,17 +373,17 @@ def check_fresh(
             f"the index in {where} was built with model {meta.model!r} but SCAMWISE_MODEL is "
             f"{model!r}: {REBUILD}"
         )
+    if meta.content_hash != content_hash:
+        raise IndexStaleError(
+            f"the index in {where} was built from other knowledge content (built "
+            f"{meta.built_at}): {REBUILD}"
+        )
     if zh_model is not None and meta.zh_model != zh_model:
         built = repr(meta.zh_model) if meta.zh_model else "none (the main model)"
         wanted = repr(zh_model) if zh_model else "the main model"
         raise IndexStaleError(
             f"the index in {where} was built with Chinese-question model {built} but "
             f"SCAMWISE_ZH_MODEL asks for {wanted}: {REBUILD}"
-        )
-    if meta.content_hash != content_hash:
-        raise IndexStaleError(
-            f"the index in {where} was built from other knowledge content (built "
-            f"{meta.built_at}): {REBUILD}"
         )
 
 
