@@ -190,6 +190,7 @@ async def through_telegram(base: Settings, retriever: Any, args: argparse.Namesp
     rates: dict[str, list[float]] = {label: [] for label in modes}
     steal: dict[str, list[float]] = {label: [] for label in modes}
     others: dict[str, list[float]] = {label: [] for label in modes}
+    cpu_ms: dict[str, list[float]] = {label: [] for label in modes}
     helps: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         async with AsyncExitStack() as stack:
@@ -212,6 +213,8 @@ async def through_telegram(base: Settings, retriever: Any, args: argparse.Namesp
                     after, own_after = cpu_times(), own_cpu_s()
                     steal[label].append(steal_pct(before, after) or 0.0)
                     others[label].append(others_pct(before, after, own_after - own_before) or 0.0)
+                    answers = args.users * args.per_user
+                    cpu_ms[label].append(1000.0 * (own_after - own_before) / answers)
                     if label == "batched":
                         helps += latencies
     out["encode_p50_ms"] = pct(encodes, 50)
@@ -221,6 +224,9 @@ async def through_telegram(base: Settings, retriever: Any, args: argparse.Namesp
         out[f"answers_per_s_{label}_rounds"] = rates[label]
         out[f"steal_pct_{label}"] = round(float(np.median(steal[label])), 1)
         out[f"other_processes_cpu_pct_{label}"] = round(float(np.median(others[label])), 1)
+        # The bot's own CPU time per answer: what the load costs whatever else runs. Two cores
+        # give at most 2000 / this answers per second.
+        out[f"cpu_ms_per_answer_{label}"] = round(float(np.median(cpu_ms[label])), 2)
     out["help_p99_ms_under_batched_load"] = pct(helps, 99)
     return out
 
