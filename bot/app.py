@@ -34,9 +34,10 @@ from bot.search.index import (
     encoder_path,
     load_checks,
     load_index,
+    load_zh_vectors,
     read_meta,
 )
-from bot.search.retriever import Retriever
+from bot.search.retriever import DenseRoute, Retriever
 from bot.settings import Settings
 from bot.storage.leader import Leadership
 from bot.storage.store import Store
@@ -79,12 +80,21 @@ def open_retriever(
     kb = kb if kb is not None else open_knowledge(settings)
     where = settings.index_path
     index, meta = load_index(where)
-    check_fresh(meta, model=settings.model, content_hash=content_hash(kb), where=where)
+    given = embedder is not None  # a caller's embedder encodes questions in every language
+    zh_model = None if given else settings.chinese_model
+    check_fresh(
+        meta, model=settings.model, content_hash=content_hash(kb), where=where, zh_model=zh_model
+    )
+    zh = None
     if embedder is None:
         onnx_file = encoder_path(where, meta)
         embedder = shared_embedder(settings.model, onnx_file, settings.encoder_threads)
+        zh_vectors = load_zh_vectors(where, meta)
+        if zh_vectors is not None:
+            zh_embedder = shared_embedder(meta.zh_model, None, settings.encoder_threads)
+            zh = DenseRoute(zh_vectors, zh_embedder)
     try:
-        return Retriever(kb, index, embedder, retrieval_config(settings))
+        return Retriever(kb, index, embedder, retrieval_config(settings), zh=zh)
     except ValueError as exc:  # meta.json names entries that are not in the knowledge base
         raise IndexCorruptError(
             f"the index in {settings.index_path} does not fit the knowledge base ({exc}): "
@@ -290,6 +300,8 @@ async def prune_daily(
 
 
 def _warm_up(retriever: Retriever, checker: MessageChecker) -> None:
-    """Load the model and run one query and one check so the first user does not wait."""
+    """Load the models, jieba and OpenCC, and run one query in each language and one check,
+    so the first user does not wait."""
     retriever.search("is this job offer real")
+    retriever.search("刷單返利是不是騙局")
     checker.check("Earn 500 a day, visit www.example.com or call +44 20 7946 0000")

@@ -24,6 +24,7 @@ class Case:
     expect: str | None
     line: int = 0
     slice: str = ""  # a named group of cases reported on its own (e.g. "short")
+    script: str = ""  # Chinese cases: "hans" (Simplified) or "hant" (Traditional)
 
 
 @dataclass
@@ -65,12 +66,16 @@ def _case(
 ) -> Case | None:
     line = int(getattr(item, "line", 0) or 0)
     if not isinstance(item, dict) or not {"q", "expect"} <= set(item) <= CASE_KEYS:
-        message = "each case needs exactly q and expect (and optionally slice)"
+        message = "each case needs exactly q and expect (and optionally slice and script)"
         problems.append(Problem(file, line, f"[{i}]", message))
         return None
     group = item.get("slice", "")
     if not isinstance(group, str) or ("slice" in item and not group.strip()):
         problems.append(Problem(file, line, "slice", "must be non-empty text"))
+        return None
+    script = item.get("script", "")
+    if "script" in item and script not in SCRIPTS:
+        problems.append(Problem(file, line, "script", f"must be one of {', '.join(SCRIPTS)}"))
         return None
     q, expect = item["q"], item["expect"]
     if not isinstance(q, str) or not q.strip():
@@ -79,10 +84,11 @@ def _case(
     if expect is not None and (not isinstance(expect, str) or (kb and kb.get(expect) is None)):
         problems.append(Problem(file, line, "expect", f"unknown entry id {expect!r}"))
         return None
-    return Case(q, expect, line, group.strip())
+    return Case(q, expect, line, group.strip(), script)
 
 
-CASE_KEYS = frozenset({"q", "expect", "slice"})
+CASE_KEYS = frozenset({"q", "expect", "slice", "script"})
+SCRIPTS = ("hans", "hant")
 SLICE_KEYS = ("n", "top1", "top3", "mrr", "oos_recall", "false_decline")
 OTHER_SLICE = "(no slice)"
 
@@ -97,6 +103,17 @@ def slice_reports(cases: list[Case], results: list[SearchResult]) -> dict[str, d
         pairs = [(c, r) for c, r in zip(cases, results, strict=True) if c.slice == name]
         report = score([c for c, _ in pairs], [r for _, r in pairs], []).as_dict()
         out[name or OTHER_SLICE] = {k: report[k] for k in SLICE_KEYS}
+    return out
+
+
+def script_reports(cases: list[Case], results: list[SearchResult]) -> dict[str, dict[str, Any]]:
+    """The figures of each script ("hans", "hant") when the file names scripts."""
+    names = [name for name in SCRIPTS if any(c.script == name for c in cases)]
+    out: dict[str, dict[str, Any]] = {}
+    for name in names:
+        pairs = [(c, r) for c, r in zip(cases, results, strict=True) if c.script == name]
+        report = score([c for c, _ in pairs], [r for _, r in pairs], []).as_dict()
+        out[name] = {k: report[k] for k in SLICE_KEYS}
     return out
 
 

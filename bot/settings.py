@@ -11,7 +11,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as PydanticSettingsError
 
 from bot.errors import SettingsError
-from bot.search.embedder import DEFAULT_MODEL, usable_cores
+from bot.search.embedder import DEFAULT_MODEL, DEFAULT_ZH_MODEL, SAME_MODEL, usable_cores
 
 ENV_PREFIX = "SCAMWISE_"
 
@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     )
 
     model: str = DEFAULT_MODEL
+    # The encoder of questions written in Chinese; "same": the main model encodes them too.
+    zh_model: str = DEFAULT_ZH_MODEL
     # The bot's @username without "@", for quiz, class and entry links in the console (on
     # Telegram the real one comes from getMe).
     bot_username: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
@@ -120,6 +122,12 @@ class Settings(BaseSettings):
     def encoder_threads(self) -> int:
         """Cores each search worker's model call may use."""
         return max(1, usable_cores() // self.search_worker_count)
+
+    @property
+    def chinese_model(self) -> str:
+        """The Chinese questions' own encoder, "" when the main model encodes them."""
+        same = self.zh_model.strip() in (SAME_MODEL, self.model)
+        return "" if same else self.zh_model.strip()
 
     @property
     def index_path(self) -> Path:

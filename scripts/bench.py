@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import resource
@@ -57,14 +58,25 @@ def pct(values: list[float], p: float) -> float:
     return ms(float(np.percentile(values, p))) if values else 0.0
 
 
+DEV_SETS = ("tests/data/dev_questions.yaml", "tests/data/dev_questions_zh.yaml")
+
+
 def answered_questions(retriever: Any) -> list[str]:
-    """Dev-set questions the bot answers with one message (no decline, which sends two)."""
+    """Dev-set questions the bot answers with one message (no decline, which sends two):
+    the English and the Chinese dev sets', taking turns (one Chinese after each English one
+    while both last, so about two in five are Chinese, a third of those Traditional)."""
     import yaml
 
-    cases = yaml.safe_load((ROOT / "tests/data/dev_questions.yaml").read_text(encoding="utf-8"))
-    questions = [c["q"] for c in cases if c["expect"]]
-    results = retriever.search_many(questions)
-    return [q for q, r in zip(questions, results, strict=True) if r.status is not Status.DECLINED]
+    per_set = []
+    for name in DEV_SETS:
+        cases = yaml.safe_load((ROOT / name).read_text(encoding="utf-8"))
+        questions = [c["q"] for c in cases if c["expect"]]
+        results = retriever.search_many(questions)
+        per_set.append(
+            [q for q, r in zip(questions, results, strict=True) if r.status is not Status.DECLINED]
+        )
+    mixed = [q for pair in itertools.zip_longest(*per_set) for q in pair if q is not None]
+    return mixed
 
 
 def bench_settings(base: Settings, db: Path, **overrides: Any) -> Settings:
@@ -126,13 +138,15 @@ class Driver:
 
 
 async def message_latencies(
-    driver: Driver, embedder: Any, questions: list[str], n: int
+    driver: Driver, retriever: Any, questions: list[str], n: int
 ) -> tuple[list[float], list[float]]:
     """(a) and (c): one user asks n questions one after the other; before each, the bare model
-    encodes the same question. Interleaving them lets both see the same machine load."""
+    that encodes it (the Chinese questions' own, for a Chinese one) encodes the same question.
+    Interleaving them lets both see the same machine load."""
     encodes, messages = [], []
     for i in range(n):
         question = questions[i % len(questions)]
+        embedder = retriever.embedder_for(question)
         encodes += await asyncio.to_thread(embedder.on_model_thread, bare_encodes, embedder,
                                            [question])  # fmt: skip
         messages.append(await driver.say(10, question))
@@ -164,17 +178,19 @@ async def load(
     return users * per_user / elapsed, await probe
 
 
-async def through_telegram(base: Settings, embedder: Any, args: argparse.Namespace) -> dict:
+async def through_telegram(base: Settings, retriever: Any, args: argparse.Namespace) -> dict:
     """(c), (d) and (e). (d) runs `args.rounds` times with batching on and off, alternately,
-    so both see the same spells of machine load; the medians are reported."""
-    from bot.app import open_retriever
-
-    questions = answered_questions(open_retriever(base, embedder))
+    so both see the same spells of machine load; the medians are reported. The bots encode
+    with the index's own encoders (the same loaded models as `retriever`, shared)."""
+    questions = answered_questions(retriever)
+    embedder = None
     out: dict[str, Any] = {}
     log(f"(c)-(e): {len(questions)} questions, {args.users} users x {args.per_user}")
     modes = {"batched": base.batch_max_size, "unbatched": 1}
     rates: dict[str, list[float]] = {label: [] for label in modes}
     steal: dict[str, list[float]] = {label: [] for label in modes}
+    others: dict[str, list[float]] = {label: [] for label in modes}
+    cpu_ms: dict[str, list[float]] = {label: [] for label in modes}
     helps: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         async with AsyncExitStack() as stack:
@@ -187,14 +203,18 @@ async def through_telegram(base: Settings, embedder: Any, args: argparse.Namespa
                     *await stack.enter_async_context(offline_bot(settings, embedder))
                 )
             encodes, single = await message_latencies(
-                drivers["batched"], embedder, questions, args.messages
+                drivers["batched"], retriever, questions, args.messages
             )
             for _ in range(args.rounds):
                 for label, driver in drivers.items():
-                    before = cpu_times()
+                    before, own_before = cpu_times(), own_cpu_s()
                     rate, latencies = await load(driver, questions, args.users, args.per_user)
                     rates[label].append(round(rate, 1))
-                    steal[label].append(steal_pct(before, cpu_times()) or 0.0)
+                    after, own_after = cpu_times(), own_cpu_s()
+                    steal[label].append(steal_pct(before, after) or 0.0)
+                    others[label].append(others_pct(before, after, own_after - own_before) or 0.0)
+                    answers = args.users * args.per_user
+                    cpu_ms[label].append(1000.0 * (own_after - own_before) / answers)
                     if label == "batched":
                         helps += latencies
     out["encode_p50_ms"] = pct(encodes, 50)
@@ -203,6 +223,10 @@ async def through_telegram(base: Settings, embedder: Any, args: argparse.Namespa
         out[f"answers_per_s_{label}"] = round(float(np.median(rates[label])), 1)
         out[f"answers_per_s_{label}_rounds"] = rates[label]
         out[f"steal_pct_{label}"] = round(float(np.median(steal[label])), 1)
+        out[f"other_processes_cpu_pct_{label}"] = round(float(np.median(others[label])), 1)
+        # The bot's own CPU time per answer: what the load costs whatever else runs. Two cores
+        # give at most 2000 / this answers per second.
+        out[f"cpu_ms_per_answer_{label}"] = round(float(np.median(cpu_ms[label])), 2)
     out["help_p99_ms_under_batched_load"] = pct(helps, 99)
     return out
 
@@ -226,6 +250,27 @@ def steal_pct(before: list[int], after: list[int]) -> float | None:
     delta = [b - a for a, b in zip(before, after, strict=False)]
     total = sum(delta[:8])  # user nice system idle iowait irq softirq steal
     return round(100.0 * delta[7] / total, 1) if total else None
+
+
+def own_cpu_s() -> float:
+    """CPU seconds this process has used so far."""
+    times = os.times()
+    return times.user + times.system
+
+
+def others_pct(before: list[int], after: list[int], own_s: float) -> float | None:
+    """Share of the machine's CPU time (all cores) that other processes used meanwhile.
+
+    Helpers and test runs share this machine: their load slows the bench as much as the
+    hypervisor's steal does, and shows here, not there.
+    """
+    if len(before) < 8 or len(after) < 8:
+        return None
+    delta = [b - a for a, b in zip(before, after, strict=False)]
+    total = sum(delta[:8])
+    busy = total - delta[3] - delta[4]  # all but idle and iowait
+    own = own_s * os.sysconf("SC_CLK_TCK")
+    return round(100.0 * max(busy - own, 0.0) / total, 1) if total else None
 
 
 def cold_start(base: Settings) -> tuple[float, float]:
@@ -259,6 +304,14 @@ async def probe() -> None:
     print("rss", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, flush=True)
 
 
+def chinese_share(questions: list[str]) -> float:
+    """The share of questions searched as Chinese."""
+    from bot.search.languages import search_language, to_simplified
+
+    chinese = [q for q in questions if search_language(to_simplified(q)) == "zh"]
+    return round(len(chinese) / max(len(questions), 1), 3)
+
+
 def bare_encodes(embedder: Any, questions: list[str]) -> list[float]:
     """Seconds to encode each question alone, called on the thread that runs the model
     (the bare model: no hand-over between threads)."""
@@ -275,11 +328,10 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     from bot.app import open_retriever
 
     base = load_settings()
-    retriever = open_retriever(base)  # the index's own encoder, as the bot runs it
-    embedder = retriever.embedder
+    retriever = open_retriever(base)  # the index's own encoders, as the bot runs them
     questions = answered_questions(retriever)
+    figures: dict[str, Any] = {"chinese_share": chinese_share(questions)}
     # (a) is timed with (c), below; (b) uses the same questions, so all three compare alike.
-    figures: dict[str, Any] = {}
     asks = []
     for question in questions[:200]:
         start = time.perf_counter()
@@ -287,16 +339,21 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         asks.append(time.perf_counter() - start)
     figures.update(ask_p50_ms=pct(asks, 50), ask_p95_ms=pct(asks, 95), ask_p99_ms=pct(asks, 99))
     log("(b) done; (c)-(e) through the Telegram Application")
-    telegram = asyncio.run(through_telegram(base, embedder, args))
+    telegram = asyncio.run(through_telegram(base, retriever, args))
     figures = {"encode_p50_ms": telegram.pop("encode_p50_ms"), **figures, **telegram}
     log("(f)-(g) cold start probe")
     figures["message_over_encode"] = round(figures["message_p50_ms"] / figures["encode_p50_ms"], 2)
     figures["cold_start_s"], figures["peak_rss_mb"] = cold_start(base)
     log(f"(h) index builds: knowledge base and {args.synthetic} synthetic entries")
     builder = build_embedder(base)
+    zh = None
+    if base.chinese_model:
+        from bot.search.embedder import make_embedder, usable_cores
+
+        zh = (base.chinese_model, make_embedder(base.chinese_model, None, usable_cores()))
     # Named for what ran: --synthetic sets the number of entries (10,000 by default).
     figures["build_kb_s"], figures["build_synthetic_s"] = build_seconds(
-        base, builder, args.synthetic
+        base, builder, args.synthetic, zh
     )
     figures["synthetic_entries"] = args.synthetic
     log("(i)-(k) message checker and OCR")
@@ -315,9 +372,9 @@ def build_embedder(base: Settings) -> Any:
 
 TARGETS = {
     "message_over_encode": ("<=", 1.5),
-    "answers_per_s_batched": (">=", 150.0),
+    "answers_per_s_batched": (">=", 120.0),
     "help_p99_ms_under_batched_load": ("<=", 50.0),
-    "cold_start_s": ("<=", 8.0),
+    "cold_start_s": ("<=", 6.0),
     "peak_rss_mb": ("<=", 700.0),
     "check_p95_ms": ("<=", 30.0),
     "ocr_1080x2400_s": ("<=", 1.5),

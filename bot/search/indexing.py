@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -12,30 +13,48 @@ from bot.knowledge.models import KnowledgeBase
 from bot.search.embedder import Embedder
 from bot.search.encoders import EncoderFile, place_encoder
 from bot.search.index import EncoderRecord, IndexMeta, VectorIndex, build_lock
+from bot.search.languages import SearchLanguage, search_language, to_simplified
 
 BATCH = 64
 
 
-def index_rows(kb: KnowledgeBase) -> list[tuple[str, str, bool]]:
-    """(text, entry id, is a tag) per vector: each entry's title, questions, then tags.
+class IndexRow(NamedTuple):
+    """One vector of the index: its text, entry, whether it is a tag, and its language."""
 
-    Tags are the names people use for a scam ("刷单", "pig butchering", "ICO"): embedded on
-    their own, a one-term question meets its entry's tag instead of a long sentence. Only
-    term-like questions are matched against tags (see bot.search.definitions).
+    text: str
+    entry_id: str
+    is_tag: bool
+    language: SearchLanguage
+
+
+def index_rows(kb: KnowledgeBase) -> list[IndexRow]:
+    """One row per vector: each entry's title and questions, its Chinese ones, then its tags.
+
+    Chinese titles and questions (the `zh:` block) are indexed beside the English ones, in
+    Simplified characters (`to_simplified`); every row names its entry, so a result is an
+    entry id whatever language matched. Tags are the names people use for a scam ("刷单",
+    "pig butchering", "ICO"): embedded on their own, a one-term question meets its entry's tag
+    instead of a long sentence. Only term-like questions are matched against tags (see
+    bot.search.definitions); a tag's language is that of its script.
     """
-    rows: list[tuple[str, str, bool]] = []
+    rows: list[IndexRow] = []
     for entry in kb.entries:
         sentences = dict.fromkeys((entry.title, *entry.questions))
-        rows += [(text, entry.id, False) for text in sentences]
+        rows += [IndexRow(text, entry.id, False, "en") for text in sentences]
+        if entry.zh is not None:
+            chinese = dict.fromkeys(
+                to_simplified(t) for t in (entry.zh.title, *entry.zh.questions)
+            )
+            rows += [IndexRow(t, entry.id, False, "zh") for t in chinese if t not in sentences]
         tags = [tag for tag in dict.fromkeys(entry.tags) if tag not in sentences]
-        rows += [(tag, entry.id, True) for tag in tags]
+        rows += [IndexRow(tag, entry.id, True, search_language(tag)) for tag in tags]
     return rows
 
 
 def index_texts(kb: KnowledgeBase) -> tuple[list[str], list[str]]:
     """The texts to embed and their entry ids (see `index_rows`)."""
     rows = index_rows(kb)
-    return [text for text, _, _ in rows], [entry_id for _, entry_id, _ in rows]
+    return [row.text for row in rows], [row.entry_id for row in rows]
 
 
 ENTRY_PREFIX = "entry:"
@@ -84,13 +103,19 @@ def build_index(
     model_name: str,
     progress: Callable[[int], None] | None = None,
     encoder: EncoderFile | None = None,
+    zh: tuple[str, Embedder] | None = None,
 ) -> IndexMeta:
     """Embed the knowledge base and write the index into `out` atomically.
 
     `encoder` is the ONNX file `embedder` runs, if any: it is kept in `out` with the vectors.
+    `zh` is the model name and embedder of Chinese questions, when not the main one: every
+    row is encoded by it too.
     """
     texts, payloads = index_texts(kb)
     vectors = embed_all(embedder, texts, progress)
+    zh_vectors = None
+    if zh is not None:
+        zh_vectors = (zh[0], VectorIndex(embed_all(zh[1], texts, progress), payloads))
     extra, extra_payloads = check_texts(kb)
     checks = VectorIndex(embed_all(embedder, extra, progress), extra_payloads) if extra else None
     counts = {"entries": len(kb.entries), "vectors": len(texts), "sources": len(kb.sources)}
@@ -108,4 +133,5 @@ def build_index(
             counts=counts,
             encoder=record,
             checks=checks,
+            zh=zh_vectors,
         )
