@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.cli import main
 from bot.storage import schema
-from bot.storage.store import Store
+from bot.storage.store import Claim, Store
 from tests import legacy_schema as legacy
 from tests.pg_server import PostgresServer
 
@@ -49,7 +49,8 @@ async def sqlite_url(tmp_path: Path) -> str:
     await engine.dispose()
     async with await Store.open(url) as store:  # the bot ran on it after the upgrade
         assert await store.record_feedback("task-scam", -1, voter=5)
-        assert await store.claim_update(42)
+        assert await store.claim_update(42) is Claim.NEW
+        await store.finish_update(42)
         rows = [{"question": f"q {n}", "question_key": f"q {n}", "best_id": None, "score": 0.1,
                  "status": "low", "created_at": legacy.T0} for n in range(1500)]  # fmt: skip
         async with store.begin_write() as conn:  # more rows than one batch of the copy
@@ -76,7 +77,7 @@ async def test_sqlite_into_postgresql_copies_every_row(
     async with await Store.open(pg_url) as store:
         # the salt came along: the same user still has one vote per entry
         assert not await store.record_feedback("task-scam", 1, voter=5)
-        assert not await store.claim_update(42)
+        assert await store.claim_update(42) is Claim.DONE  # handled before the move
         assert await store.get_language(7) == "zh-Hant" and await store.get_region(7) == "hk"
         async with store.begin_write() as conn:  # ids continue after the copied ones
             run = sa.insert(schema.group_quiz_runs).values(
