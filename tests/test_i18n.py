@@ -67,6 +67,7 @@ def with_zh_questions(kb: KnowledgeBase) -> KnowledgeBase:
 @pytest.fixture(scope="module")
 def zh_search(kb: KnowledgeBase, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """A search that finds entries from their English and their Chinese questions."""
+    from bot.search.config import LanguageTuning, RetrievalConfig
     from bot.search.embedder import DEFAULT_MODEL
     from bot.search.index import load_index
     from bot.search.indexing import build_index
@@ -77,7 +78,12 @@ def zh_search(kb: KnowledgeBase, tmp_path_factory: pytest.TempPathFactory) -> An
     embedder = CharEmbedder()
     build_index(both, embedder, out, DEFAULT_MODEL)
     index, _meta = load_index(out)
-    retriever = Retriever(both, index, embedder)
+    # The fake's scores are not e5's (character pairs score lower than MiniLM's cosines): a
+    # threshold and margin of its own, so these tests check the language, not the ranking.
+    config = RetrievalConfig(
+        ambiguity_margin=0.01, languages={"zh": LanguageTuning(threshold=0.3)}
+    )
+    retriever = Retriever(both, index, embedder, config)
 
     async def search(query: str, k: int) -> SearchResult:
         return retriever.search(query, k=k)
