@@ -17,6 +17,7 @@ import yaml
 from PIL import Image
 
 from bot.conversation import texts
+from bot.conversation.replies import Who
 from bot.errors import SettingsError
 from bot.quizzes.qr import QR_BORDER, QR_SCALE
 from bot.telegram import group_quiz
@@ -545,3 +546,28 @@ async def test_a_carried_on_group_quiz_keeps_the_language_it_began_in(
     await asyncio.wait_for(task, 10)
     (board,) = tg.request.of("sendMessage")
     assert texts.LEADERBOARD_TITLE not in shown(board)  # in Chinese, like the polls
+
+
+async def test_a_replica_without_the_jobs_posts_the_intro_and_the_jobs_replica_the_polls(
+    group: tuple[BotUnderTest, Clock],
+) -> None:
+    from bot.telegram.handlers import SERVICES
+
+    tg, clock = group
+    conversation = tg.app.bot_data[SERVICES].conversation
+    quizzes = group_quizzes_of(tg.app.bot_data)
+    host = Updates(user_id=880_000, first_name="Host")
+    who = Who(880_000, GROUP_ID, group=True, first_name="Host")
+    assert await quizzes.start(tg.app.bot, conversation, who, "starter", None, here=False) == []
+    (intro,) = tg.request.of("sendMessage")
+    assert f"{TOTAL} questions" in shown(intro) and tg.request.of("sendPoll") == []
+    assert quizzes.task(GROUP_ID) is None  # nothing timed here
+    busy = only(await tg.send(host.command("quiz", "starter", chat_id=GROUP_ID)))
+    assert shown(busy) == group_quiz.ALREADY_RUNNING  # the database knows the run
+    await asyncio.sleep(group_quiz.STALL_S + 0.2)
+    assert await adopt(tg) == 1  # the jobs' replica's next round
+    _, resume = await clock.paused()
+    (poll,) = tg.request.of("sendPoll")
+    assert poll.params["question"].endswith(" ".join(QUESTIONS[0]["prompt"].split()))
+    assert len(tg.request.of("sendMessage")) == 2  # the intro once, and the "busy" note
+    resume.cancel()

@@ -9,10 +9,12 @@ run per chat) stops a second run started by another replica. Telegram quirks:
 - answers cast just before a poll closes may reach us a moment later: a short grace period
   comes before the leaderboard.
 
-The run's progress is in the database: each step (a poll, then the leaderboard) is claimed
-there before it is posted. When the replica running a quiz stops (killed, restarted, or a
-rolling deploy), the replica that runs the timed jobs sees the next step overdue and carries
-the run on from there (`adopt`, every ADOPT_EVERY_S): every step is posted once.
+The polls' timers are timed jobs: they run on the replica holding the jobs' lock (see
+bot.storage.leader). A replica without it that receives /quiz posts the intro only; the
+run's progress is in the database, and each step (a poll, then the leaderboard) is claimed
+there before it is posted. The lock holder picks up every run whose next step is due and not
+taken (`adopt`, every ADOPT_EVERY_S): runs started elsewhere, and runs its predecessor was
+posting when it stopped (killed, restarted, a rolling deploy). Every step is posted once.
 
 The tasks are plain asyncio tasks, not `Application.create_task`: PTB's `stop()` awaits its
 own tasks, and a quiz of 20 questions can last 200 minutes. `aclose` (post_stop and
@@ -46,10 +48,10 @@ sleep: Wait = asyncio.sleep
 
 GROUP_QUIZZES = "group-quizzes"  # key of the GroupQuizzes in application.bot_data
 ANSWER_GRACE_S = 2.0
-# The leading replica carries on a run whose next step is this late (its replica stopped), if
-# it is not older than RESUME_MAX_AGE_S (older runs are closed, not resumed); it looks every
-# ADOPT_EVERY_S.
-STALL_S = 5.0
+# The replica holding the jobs' lock posts the polls of every run: those started by another
+# replica and those whose step is this late (the previous holder stopped), if not older than
+# RESUME_MAX_AGE_S (older runs are closed, not resumed); it looks every ADOPT_EVERY_S.
+STALL_S = 1.0
 RESUME_MAX_AGE_S = 600.0
 ADOPT_EVERY_S = 3.0
 
@@ -89,9 +91,20 @@ class GroupQuizzes:
         return self._tasks.get(chat_id)
 
     async def start(
-        self, bot: Bot, conversation: Conversation, who: Who, quiz_id: str, quote: int | None
+        self,
+        bot: Bot,
+        conversation: Conversation,
+        who: Who,
+        quiz_id: str,
+        quote: int | None,
+        here: bool = True,
     ) -> list[Reply]:
-        """Start a run of a quiz in the chat; what to say now (nothing when it started)."""
+        """Start a run of a quiz in the chat; what to say now (nothing when it started).
+
+        `here`: this replica runs the timed jobs, so it posts the polls itself. Otherwise it
+        posts the intro, and the replica holding the jobs' lock posts the polls from its next
+        round on (within ADOPT_EVERY_S).
+        """
         chat_id = who.chat_id
         if chat_id in self._chats:
             return await conversation.say(who, lambda: [Reply((plain(_(ALREADY_RUNNING)),))])
@@ -108,7 +121,11 @@ class GroupQuizzes:
         if isinstance(plan, Reply):  # an unknown quiz: the hint with the quiz ids
             self._chats.discard(chat_id)
             return [plan]
-        self._launch(bot, conversation, who, plan, quote)
+        if not here:
+            self._chats.discard(chat_id)
+            await render.send_replies(bot, chat_id, [plan.intro], quote=quote)
+            return []
+        self._launch(bot, conversation, who, plan, quote, intro=True)
         return []
 
     def _forget(self, chat_id: int, task: asyncio.Task[None]) -> None:
@@ -122,7 +139,13 @@ class GroupQuizzes:
         await (self._wait or sleep)(seconds)
 
     async def _run(
-        self, bot: Bot, conversation: Conversation, who: Who, plan: QuizPlan, quote: int | None
+        self,
+        bot: Bot,
+        conversation: Conversation,
+        who: Who,
+        plan: QuizPlan,
+        quote: int | None,
+        intro: bool,
     ) -> None:
         """Intro, one poll at a time, then the leaderboard; errors end the run politely.
 
@@ -131,7 +154,7 @@ class GroupQuizzes:
         """
         chat_id, sent, total = who.chat_id, 0, len(plan.polls)
         try:
-            if plan.start == 0:
+            if intro:
                 await render.send_replies(bot, chat_id, [plan.intro], quote=quote)
             for index in range(plan.start, total):
                 spec = plan.polls[index]
@@ -180,18 +203,25 @@ class GroupQuizzes:
                 continue
             log.info("carrying on group quiz run %s in chat %s", run.id, run.chat_id)
             plan, who = resumed
-            self._launch(bot, conversation, who, plan, None)
+            self._launch(bot, conversation, who, plan, None, intro=False)
             adopted += 1
         return adopted
 
     def _launch(
-        self, bot: Bot, conversation: Conversation, who: Who, plan: QuizPlan, quote: int | None
+        self,
+        bot: Bot,
+        conversation: Conversation,
+        who: Who,
+        plan: QuizPlan,
+        quote: int | None,
+        intro: bool,
     ) -> None:
-        """Run a plan in the background; the chat is busy until it ends."""
+        """Run a plan in the background (`intro`: post its intro first); the chat is busy
+        until it ends."""
         chat_id = who.chat_id
         self._chats.add(chat_id)
         task = asyncio.create_task(
-            self._run(bot, conversation, who, plan, quote), name=f"group-quiz-{chat_id}"
+            self._run(bot, conversation, who, plan, quote, intro), name=f"group-quiz-{chat_id}"
         )
         self._tasks[chat_id] = task
         task.add_done_callback(lambda _: self._forget(chat_id, task))

@@ -154,7 +154,10 @@ async def command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message.chat.type in GROUP_TYPES and name == "quiz" and args:
         quizzes = group_quizzes_of(context.bot_data)
         quiz_id, bot, quote = args.split()[0], context.bot, message.message_id
-        await respond(update, context, lambda c, who: quizzes.start(bot, c, who, quiz_id, quote))
+        here = context.bot_data[SERVICES].runs_jobs  # the jobs' replica times the polls
+        await respond(
+            update, context, lambda c, who: quizzes.start(bot, c, who, quiz_id, quote, here)
+        )
         return
     await respond(update, context, lambda c, who: c.on_command(who, name, args))
 
