@@ -14,7 +14,9 @@ from datetime import UTC, datetime, timedelta
 from bot.checking.checker import MessageChecker
 from bot.checking.linkdata import load_link_data
 from bot.checking.ocr import ScreenshotReader
+from bot.checking.scoring import ScoringWeights
 from bot.checking.service import AsyncChecker
+from bot.checking.textmodel import TextModel
 from bot.conversation.check_flow import CheckFlow
 from bot.conversation.core import Conversation, ConversationConfig
 from bot.errors import IndexCorruptError
@@ -38,6 +40,7 @@ from bot.search.index import (
     read_meta,
 )
 from bot.search.retriever import DenseRoute, Retriever
+from bot.search.scope import load_scope
 from bot.settings import Settings
 from bot.storage.leader import Leadership
 from bot.storage.store import Store
@@ -72,10 +75,15 @@ def open_retriever(
     settings: Settings,
     embedder: Embedder | None = None,
     kb: KnowledgeBase | None = None,
+    scope: bool = True,
 ) -> Retriever:
-    """Load knowledge and index, refuse a stale index, and return a ready retriever.
+    """Load knowledge and index, refuse a stale index, and return a ready retriever (`scope`
+    False: without the scope model, as `scripts/fit_scope.py` fits it and `evaluate.py
+    --no-scope` compares).
 
-    Without `embedder`, questions are encoded by the encoder the index was built with.
+    Without `embedder`, questions are encoded by the encoder the index was built with, and the
+    scope model (bot/search/scope.py) takes part in declining: its weights were fitted on those
+    encoders' scores, so a caller's embedder gets the score threshold alone.
     """
     kb = kb if kb is not None else open_knowledge(settings)
     where = settings.index_path
@@ -94,7 +102,9 @@ def open_retriever(
             zh_embedder = shared_embedder(meta.zh_model, None, settings.encoder_threads)
             zh = DenseRoute(zh_vectors, zh_embedder)
     try:
-        return Retriever(kb, index, embedder, retrieval_config(settings), zh=zh)
+        config = retrieval_config(settings)
+        reader = load_scope() if scope and not given else None
+        return Retriever(kb, index, embedder, config, zh=zh, scope=reader)
     except ValueError as exc:  # meta.json names entries that are not in the knowledge base
         raise IndexCorruptError(
             f"the index in {settings.index_path} does not fit the knowledge base ({exc}): "
@@ -110,11 +120,20 @@ def open_content(
     return retriever, load_quizzes(settings.knowledge_dir / QUIZZES_DIR, retriever.kb)
 
 
-def open_checker(settings: Settings, retriever: Retriever) -> MessageChecker:
-    """The message checker over the retriever's knowledge, model and index folder."""
+def open_checker(
+    settings: Settings,
+    retriever: Retriever,
+    text_model: TextModel | None = None,
+    weights: ScoringWeights | None = None,
+) -> MessageChecker:
+    """The message checker over the retriever's knowledge, model and index folder (and the
+    fitted text model and weights, unless others are given: `fit_checker.py` fits its own)."""
     checks = load_checks(settings.index_path, read_meta(settings.index_path))
     links = load_link_data(settings.knowledge_dir)
-    return MessageChecker(retriever.kb, retriever, retriever.embedder, checks, links)
+    return MessageChecker(
+        retriever.kb, retriever, retriever.embedder, checks, links,
+        weights=weights, text_model=text_model,
+    )  # fmt: skip
 
 
 @dataclass

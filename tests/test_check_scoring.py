@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sys
 from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
@@ -28,6 +29,7 @@ def fit() -> ModuleType:
     )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 
@@ -47,9 +49,9 @@ def test_the_stored_weights_read_and_raise_risk_with_red_flags() -> None:
 def test_features_split_rule_and_embedder_flags() -> None:
     values = features(
         (hit("a", "high", "pattern"), hit("b", "low", "embedding"), hit("c", "medium", "link")),
-        0.6, 0.7, True, 0.4,
+        0.6, 0.7, True, 0.4, -1.5,
     )  # fmt: skip
-    assert values == (3.0, 0.5, 0.6, 0.7, 1.0, 3.5, 0.4)
+    assert values == (3.0, 0.5, 0.6, 0.7, 1.0, 3.5, 0.4, -1.5)
 
 
 @pytest.mark.parametrize("content", ["", "{}", '{"bias": 1}', "not json"])

@@ -34,6 +34,7 @@ from bot.checking.scoring import (
     load_weights,
 )
 from bot.checking.semantic import ExampleVectors, SemanticHits, pieces
+from bot.checking.textmodel import TextModel, load_text_model
 from bot.checking.wallets import find_wallets
 from bot.i18n import N_
 from bot.knowledge.models import NON_SCAM_TOPICS, Flag, KnowledgeBase
@@ -106,6 +107,7 @@ class MessageChecker:
         links: LinkData,
         config: CheckConfig | None = None,
         weights: ScoringWeights | None = None,
+        text_model: TextModel | None = None,
     ) -> None:
         self.kb = kb
         self.retriever = retriever
@@ -113,6 +115,7 @@ class MessageChecker:
         self.links = links
         self.config = config or CheckConfig()
         self.weights = weights or load_weights()
+        self.text_model = text_model or load_text_model()
         self.flags: dict[str, Flag] = {f.id: f for f in kb.flags}
         self.patterns = PatternMatcher(kb.flags)
         self.vectors = ExampleVectors(checks)
@@ -201,11 +204,14 @@ class MessageChecker:
         flag_sim = max((score for score, _ in semantic.flags.values()), default=0.0)
         example_sim = max(semantic.entries.values(), default=0.0)
         words = self.lexicon.scores(query) if query else {}
+        logit, kinds = self.text_model.read(text)
         values = features(
             flags, flag_sim, example_sim, bool(protective_spans(text)),
-            max(words.values(), default=0.0),
+            max(words.values(), default=0.0), logit,
         )  # fmt: skip
-        parts_by_entry = self._rank_parts(query, whole, semantic, flags, words) if query else {}
+        parts_by_entry = (
+            self._rank_parts(query, whole, semantic, flags, words, kinds) if query else {}
+        )
         embedded = whole is not None
         return Signals(flags, values, links, phones, wallets, embedded, parts_by_entry)
 
@@ -266,10 +272,11 @@ class MessageChecker:
         semantic: SemanticHits,
         flags: tuple[FlagHit, ...],
         words: dict[str, float],
+        kinds: dict[str, float],
     ) -> dict[str, tuple[float, ...]]:
         """Per scam entry, in RANK_PARTS order: closeness of the message and of its pieces to
-        the entry's examples, the retriever's lexical score, the flags' vote share, and the
-        word overlap with the entry's examples."""
+        the entry's examples, the retriever's lexical score, the flags' vote share, the word
+        overlap with the entry's examples, and the text model's probability of the type."""
         lexical: dict[str, float] = {}
         if self.retriever is not None:
             ranked = self.retriever.rank(simplified(query), whole)
@@ -286,6 +293,7 @@ class MessageChecker:
                 lexical.get(entry_id, 0.0),
                 votes.get(entry_id, 0.0) / top_vote,
                 words.get(entry_id, 0.0),
+                kinds.get(entry_id, 0.0),
             )
             for entry_id in self._scam_ids
         }

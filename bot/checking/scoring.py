@@ -28,9 +28,10 @@ FEATURES = (
     "protective",  # 1 when protective wording is present
     "protected_risk",  # all flags' risk when protective wording is present, else 0
     "example_words",  # the most words the message shares with any scam example (TF-IDF)
+    "text_logit",  # how much the message reads like a scam, by the text model (textmodel.py)
 )
 # per entry, see checker
-RANK_PARTS = ("example", "example_pieces", "lexical", "flag_vote", "example_words")
+RANK_PARTS = ("example", "example_pieces", "lexical", "flag_vote", "example_words", "text_type")
 
 
 def flag_risk(hits: tuple[FlagHit, ...], rules: bool) -> float:
@@ -46,11 +47,13 @@ def features(
     example_sim: float,
     protective: bool,
     example_words: float = 0.0,
+    text_logit: float = 0.0,
 ) -> tuple[float, ...]:
     """The verdict model's inputs, in FEATURES order."""
     rule, embedded = flag_risk(hits, True), flag_risk(hits, False)
     cue = 1.0 if protective else 0.0
-    return (rule, embedded, flag_sim, example_sim, cue, cue * (rule + embedded), example_words)
+    return (rule, embedded, flag_sim, example_sim, cue, cue * (rule + embedded), example_words,
+            text_logit)  # fmt: skip
 
 
 @dataclass(frozen=True)
