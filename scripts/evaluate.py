@@ -42,6 +42,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("cases", type=Path, nargs="+", help="YAML list of {q, expect}")
     parser.add_argument("--mode", choices=[*MODES, "all"], default="hybrid")
+    parser.add_argument(
+        "--no-scope", action="store_true",
+        help="decline by the score threshold alone, without the scope model",
+    )  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
         "--calibrate",
@@ -195,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         from bot.evaluation import load_cases
         from bot.settings import load_settings
 
-        retriever = open_retriever(load_settings())
+        retriever = open_retriever(load_settings(), scope=not args.no_scope)
         files = [(str(path), load_cases(path, retriever.kb)) for path in args.cases]
         modes = list(MODES) if args.mode == "all" else [args.mode]
         reports = [

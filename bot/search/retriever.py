@@ -30,6 +30,7 @@ from bot.search.languages import (
 from bot.search.lexical import LexicalScorer
 from bot.search.query import MAX_QUERY_CHARS, clean_query
 from bot.search.results import Hit, SearchResult, Status
+from bot.search.scope import ScopeModel
 
 
 @dataclass(frozen=True)
@@ -59,8 +60,12 @@ class Retriever:
         embedder: Embedder,
         config: RetrievalConfig | None = None,
         zh: DenseRoute | None = None,
+        scope: ScopeModel | None = None,
     ) -> None:
         self.kb = kb
+        # Reads whether a question is one the knowledge base answers at all (bot/search/scope.py);
+        # None: the score threshold alone decides.
+        self.scope = scope
         self.index = index
         self.embedder = embedder
         self.config = config or RetrievalConfig()
@@ -287,6 +292,10 @@ class Retriever:
     def _decide(self, query: str, hits: list[Hit], lang: SearchLanguage) -> SearchResult:
         threshold = self.config.threshold_for(lang)
         if not hits or hits[0].score < threshold:
+            return SearchResult(query, Status.DECLINED, tuple(hits))
+        # The scope model was fitted on hybrid scores: other modes decline by threshold alone.
+        scope = self.scope if self.config.mode == "hybrid" else None
+        if scope is not None and not scope.answers(query, hits[0].score - threshold, lang):
             return SearchResult(query, Status.DECLINED, tuple(hits))
         close = (
             len(hits) > 1
