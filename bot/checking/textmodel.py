@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from bot.errors import ScamWiseError
-from bot.search.textterms import CHAR_NGRAMS, terms, weighted
+from bot.search.textterms import CHAR_NGRAMS, read_terms, terms, weighted
 
 TEXT_MODEL_FILE = Path(__file__).with_name("textmodel.json")
 
@@ -83,11 +83,7 @@ def load_text_model(path: Path = TEXT_MODEL_FILE) -> TextModel:
     """Read the fitted model (once per file); a missing or malformed file is an error naming it."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        if tuple(data["char_ngrams"]) != CHAR_NGRAMS:
-            raise ValueError(f"char_ngrams {data['char_ngrams']} but the code reads {CHAR_NGRAMS}")
-        pairs = data["terms"]
-        idf = {str(t): float(p[0]) for t, p in pairs.items()}
-        coef = {str(t): float(p[1]) for t, p in pairs.items()}
+        idf, coef = read_terms(data)
         types = {
             str(entry_id): TypeWeights(
                 float(w["bias"]), {str(t): float(v) for t, v in w["terms"].items()}

@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from bot.errors import ScamWiseError
-from bot.search.textterms import CHAR_NGRAMS, terms, weighted
+from bot.search.textterms import CHAR_NGRAMS, read_terms, terms, weighted
 
 SCOPE_FILE = Path(__file__).with_name("scope.json")
 
@@ -73,12 +73,10 @@ def load_scope(path: Path = SCOPE_FILE) -> ScopeModel:
     """Read the fitted model (once per file); a missing or malformed file names the file."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        if tuple(data["char_ngrams"]) != CHAR_NGRAMS:
-            raise ValueError(f"char_ngrams {data['char_ngrams']} but the code reads {CHAR_NGRAMS}")
-        pairs = data["terms"]
+        idf, coef = read_terms(data)
         return ScopeModel(
-            {str(t): float(p[0]) for t, p in pairs.items()},
-            {str(t): float(p[1]) for t, p in pairs.items()},
+            idf,
+            coef,
             float(data["text_bias"]),
             float(data["bias"]),
             float(data["margin_weight"]),

@@ -8,6 +8,7 @@ import math
 import re
 from collections import Counter
 from itertools import pairwise
+from typing import Any
 
 from bot.checking.normalise import simplified
 
@@ -44,3 +45,13 @@ def weighted(counts: Counter[str], idf: dict[str, float]) -> dict[str, float]:
     values = {t: (1.0 + math.log(c)) * idf[t] for t, c in counts.items() if t in idf}
     norm = math.sqrt(sum(v * v for v in values.values()))
     return {t: v / norm for t, v in values.items()} if norm else {}
+
+
+def read_terms(data: dict[str, Any]) -> tuple[dict[str, float], dict[str, float]]:
+    """idf and weight per term from a stored model (`{"char_ngrams", "terms": {t: [idf, w]}}`);
+    ValueError when it was fitted on other n-grams than this code reads."""
+    if tuple(data["char_ngrams"]) != CHAR_NGRAMS:
+        raise ValueError(f"char_ngrams {data['char_ngrams']} but the code reads {CHAR_NGRAMS}")
+    pairs = data["terms"]
+    idf = {str(t): float(p[0]) for t, p in pairs.items()}
+    return idf, {str(t): float(p[1]) for t, p in pairs.items()}
