@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from bot.errors import ScamWiseError
@@ -56,14 +56,24 @@ class TextModel:
         """Softmax over the types of a weighted term vector."""
         if not self.types:
             return {}
-        z = {
-            entry_id: w.bias + sum(v * w.coef.get(t, 0.0) for t, v in vector.items())
-            for entry_id, w in self.types.items()
-        }
+        z = {entry_id: w.bias for entry_id, w in self.types.items()}
+        postings = self._postings
+        for term, value in vector.items():
+            for entry_id, weight in postings.get(term, ()):
+                z[entry_id] += value * weight
         top = max(z.values())
         exp = {entry_id: math.exp(v - top) for entry_id, v in z.items()}
         total = sum(exp.values())
         return {entry_id: v / total for entry_id, v in exp.items()}
+
+    @cached_property
+    def _postings(self) -> dict[str, list[tuple[str, float]]]:
+        """term -> the (type, weight) pairs that read it: a message touches only its terms."""
+        out: dict[str, list[tuple[str, float]]] = {}
+        for entry_id, w in self.types.items():
+            for term, weight in w.coef.items():
+                out.setdefault(term, []).append((entry_id, weight))
+        return out
 
     def to_json(self) -> dict[str, object]:
         """The stored form: one [idf, weight] pair per term, sorted for stable diffs."""
