@@ -356,9 +356,10 @@ async def votes_check(url: str, tally: Tally) -> dict[str, int]:
     """Poll votes sent against votes stored."""
     ((stored,),) = await sql(url, "SELECT count(*) FROM group_quiz_votes")
     ((polls,),) = await sql(url, "SELECT count(*) FROM group_quiz_polls")
+    ((waiting,),) = await sql(url, "SELECT count(*) FROM group_quiz_pending_votes")
     return {"votes_sent": tally.votes_sent, "votes_counted": int(stored),
-            "votes_lost": tally.votes_sent - int(stored), "polls_posted": tally.polls_seen,
-            "polls_stored": int(polls)}  # fmt: skip
+            "votes_lost": tally.votes_sent - int(stored), "votes_waiting": int(waiting),
+            "polls_posted": tally.polls_seen, "polls_stored": int(polls)}  # fmt: skip
 
 
 # --- the run ------------------------------------------------------------------------------------

@@ -55,6 +55,9 @@ async def sqlite_url(tmp_path: Path) -> str:
                  "status": "low", "created_at": legacy.T0} for n in range(1500)]  # fmt: skip
         async with store.begin_write() as conn:  # more rows than one batch of the copy
             await conn.execute(sa.insert(schema.unanswered), rows)
+            waiting = {"poll_id": "p-9", "user_id": 7, "first_name": "Mei", "option": 1,
+                       "voted_at": legacy.T0}  # fmt: skip
+            await conn.execute(sa.insert(schema.group_quiz_pending_votes), [waiting])
     return url
 
 

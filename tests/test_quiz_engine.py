@@ -7,7 +7,7 @@ import io
 import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -395,6 +395,65 @@ async def test_group_polls_tally_and_leaderboard(engine: QuizEngine, store: Stor
     assert finished[0] is not None
     other_run = await engine.start_group_run(-100123, "other")
     assert await engine.leaderboard(other_run) == []
+
+
+async def test_a_vote_that_overtakes_its_polls_record_is_counted_when_the_record_comes(
+    engine: QuizEngine, store: Store
+) -> None:
+    run = await engine.start_group_run(-100123, "demo")
+    assert await engine.claim_group_step(run, 0, 30)
+    # Two runs have a step without a record (this one's poll is being recorded; the other's
+    # replica is somewhere else): the vote cannot be placed, so it waits.
+    other = await engine.start_group_run(-100999, "other")
+    assert await engine.claim_group_step(other, 0, 30)
+    assert not await engine.poll_answer("poll-0", MEI, "Mei", [1])
+    assert await count(store, schema.group_quiz_votes) == 0
+    await engine.poll_sent(run, 0, "poll-0", DEMO.questions[0].answer)
+    await engine.poll_sent(run, 0, "poll-0", DEMO.questions[0].answer)  # recorded once
+    assert await engine.leaderboard(run) == [("Mei", 1)]
+    assert await count(store, schema.group_quiz_pending_votes) == 0
+    assert not await engine.poll_answer("poll-0", MEI, "Mei", [0])  # still one vote each
+
+
+async def test_votes_in_a_poll_whose_replica_died_before_recording_it_are_counted(
+    engine: QuizEngine, store: Store
+) -> None:
+    run = await engine.start_group_run(-100123, "demo")
+    assert await engine.claim_group_step(run, 0, 30)
+    await engine.poll_sent(run, 0, "poll-0", DEMO.questions[0].answer)
+    assert await engine.poll_answer("poll-0", LI, "Li", [1])
+    assert await engine.claim_group_step(run, 1, 30)  # posted as "poll-1", never recorded
+    finished = await engine.start_group_run(-100555, "other")
+    assert await engine.claim_group_step(finished, 0, 30)
+    await engine.finish_group_run(finished)  # a finished run's step is no candidate
+    assert await engine.poll_answer("poll-1", MEI, "Mei", [1])  # the one step it can be
+    assert await engine.poll_answer("poll-1", LI, "Li", [0])
+    assert not await engine.poll_answer("poll-1", LI, "Li", [1])
+    assert await engine.leaderboard(run) == [("Li", 1), ("Mei", 1)]
+    # With two such steps the user's earlier votes tell the runs apart.
+    second = await engine.start_group_run(-100777, "other")
+    assert await engine.claim_group_step(second, 0, 30)
+    assert await engine.claim_group_step(run, 2, 30)
+    assert await engine.poll_answer("poll-2", LI, "Li", [0])
+    assert await engine.leaderboard(run) == [("Li", 2), ("Mei", 1)]
+    third = await engine.start_group_run(-100888, "other")
+    assert await engine.claim_group_step(third, 0, 30)
+    assert not await engine.poll_answer("poll-x", BO, "Bo", [0])  # in neither run: it waits
+    assert await count(store, schema.group_quiz_pending_votes) == 1
+    assert await store.prune(30, now=datetime.now(UTC) + timedelta(days=2)) == 0
+    assert await count(store, schema.group_quiz_pending_votes) == 0
+
+
+async def test_a_waiting_vote_is_placed_once_the_other_step_is_recorded(
+    engine: QuizEngine, store: Store
+) -> None:
+    run = await engine.start_group_run(-100123, "demo")
+    assert await engine.claim_group_step(run, 0, 30)  # posted as "lost-0", never recorded
+    assert await engine.claim_group_step(run, 1, 30)  # the replica carrying it on: "poll-1"
+    assert not await engine.poll_answer("lost-0", MEI, "Mei", [1])  # step 0 or 1: it waits
+    await engine.poll_sent(run, 1, "poll-1", DEMO.questions[1].answer)
+    assert await engine.leaderboard(run) == [("Mei", 1)]  # counted in step 0, correct there
+    assert await count(store, schema.group_quiz_pending_votes) == 0
 
 
 # --- images ------------------------------------------------------------------------------------

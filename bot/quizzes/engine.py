@@ -42,6 +42,8 @@ from bot.storage.store import StorageError, Store
 
 CODE_TRIES = 10
 MOST_MISSED = 3
+# A vote in an unknown poll is linked only to runs started this recently (no quiz runs longer).
+LINK_RUNS_STARTED_WITHIN = timedelta(hours=1)
 
 
 def new_code() -> str:
@@ -290,28 +292,62 @@ class QuizEngine:
     async def poll_sent(
         self, run_id: int, question_index: int, poll_id: str, correct_option: int
     ) -> None:
-        """Remember the Telegram poll sent for a question of a run."""
+        """Remember the Telegram poll sent for a question of a run, and count the votes that
+        arrived before this record did."""
         poll = repo.Poll(poll_id, run_id, question_index, correct_option)
         async with repo.writing(self.store) as conn:
-            await repo.insert_poll(conn, poll)
+            await _count_waiting(conn, await repo.record_poll(conn, poll))
+            # One step fewer without a record: votes that could not be placed may be now.
+            for waiting_id, voter in await repo.waiting_polls(conn):
+                linked = await self._link(conn, waiting_id, voter)
+                if linked is not None:
+                    await _count_waiting(conn, linked)
 
     async def poll_answer(
         self, poll_id: str, user_id: int, first_name: str, option_ids: Sequence[int]
     ) -> bool:
-        """Count a user's first vote in a known poll; retracted votes and repeats are ignored."""
+        """Count a user's first vote in a poll; retracted votes and repeats are ignored.
+
+        A vote in a poll with no record yet waits (its replica posted the poll and has not
+        recorded it, or died before it could) and is counted once the poll is linked to its run.
+        """
         if not option_ids:
             return False
         name = first_name.strip()[:FIRST_NAME_MAX_CHARS] or "?"
         try:
             async with repo.writing(self.store) as conn:
                 poll = await repo.get_poll(conn, poll_id)
-                if poll is None or await repo.has_vote(conn, poll_id, user_id):
+                if poll is None:
+                    await repo.insert_pending_vote(conn, poll_id, user_id, name, option_ids[0])
+                    poll = await self._link(conn, poll_id, user_id)
+                    return poll is not None and user_id in await _count_waiting(conn, poll)
+                if await repo.has_vote(conn, poll_id, user_id):
                     return False
                 correct = option_ids[0] == poll.correct_option
                 await repo.insert_vote(conn, poll_id, user_id, name, correct)
         except repo.Conflict:  # a concurrent update carried the same vote
             return False
         return True
+
+    async def _link(self, conn: AsyncConnection, poll_id: str, user_id: int) -> repo.Poll | None:
+        """Record an unknown poll as the one step of an open run posted without a record; when
+        several runs have one, the run this user voted in before; None when it stays unclear."""
+        since = repo.now() - LINK_RUNS_STARTED_WITHIN
+        steps = [s for s in await repo.unrecorded_steps(conn, since) if self._is_question(s)]
+        if len(steps) > 1:
+            steps = [s for s in steps if user_id in await repo.run_voters(conn, s.run_id)]
+        if len(steps) != 1:
+            return None
+        step = steps[0]
+        answer = self.quizzes[step.quiz_id].questions[step.question_index].answer
+        return await repo.record_poll(
+            conn, repo.Poll(poll_id, step.run_id, step.question_index, answer)
+        )
+
+    def _is_question(self, step: repo.Step) -> bool:
+        """Whether a step is a loaded quiz's question (not its leaderboard, not a lost quiz)."""
+        quiz = self.quizzes.get(step.quiz_id)
+        return quiz is not None and step.question_index < len(quiz.questions)
 
     async def leaderboard(self, run_id: int) -> list[tuple[str, int]]:
         """(first name, correct answers) of every voter of a run, best first."""
@@ -323,6 +359,15 @@ class QuizEngine:
         async with repo.writing(self.store) as conn:
             await repo.finish_run(conn, run_id)
         return await self.leaderboard(run_id)
+
+
+async def _count_waiting(conn: AsyncConnection, poll: repo.Poll) -> set[int]:
+    """Count the votes that waited for this poll's record; returns their users."""
+    waiting = await repo.take_pending_votes(conn, poll.poll_id)
+    for user_id, name, option in waiting:
+        correct = option == poll.correct_option
+        await repo.insert_vote_once(conn, poll.poll_id, user_id, name, correct)
+    return {user_id for user_id, _, _ in waiting}
 
 
 def _step(quiz: Quiz, attempt: repo.Attempt, index: int, *, resumed: bool = False) -> QuestionStep:

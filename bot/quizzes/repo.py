@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage import schema
-from bot.storage.store import StorageError, Store, mask_url
+from bot.storage.store import StorageError, Store, insert_or_ignore, mask_url
 
 attempts = schema.quiz_attempts
 answers = schema.quiz_answers
@@ -24,6 +24,7 @@ classes = schema.quiz_classes
 runs = schema.group_quiz_runs
 polls = schema.group_quiz_polls
 votes = schema.group_quiz_votes
+pending = schema.group_quiz_pending_votes
 
 
 class Conflict(Exception):
@@ -340,11 +341,15 @@ async def finish_run(conn: AsyncConnection, run_id: int) -> None:
     await conn.execute(stmt.values(finished_at=now()))
 
 
-async def insert_poll(conn: AsyncConnection, poll: Poll) -> None:
-    """Remember a quiz poll sent for a run."""
+async def record_poll(conn: AsyncConnection, poll: Poll) -> Poll:
+    """Remember a quiz poll sent for a run, once (a second record of its id is ignored);
+    returns the poll as stored."""
     values = {"poll_id": poll.poll_id, "run_id": poll.run_id}
     values |= {"question_index": poll.question_index, "correct_option": poll.correct_option}
-    await conn.execute(sa.insert(polls).values(**values))
+    await conn.execute(insert_or_ignore(conn.dialect.name, polls, values))
+    stored = await get_poll(conn, poll.poll_id)
+    assert stored is not None
+    return stored
 
 
 async def get_poll(conn: AsyncConnection, poll_id: str) -> Poll | None:
@@ -381,3 +386,78 @@ async def tally(conn: AsyncConnection, run_id: int) -> Sequence[tuple[str, int]]
         .order_by(correct.desc(), name, votes.c.user_id)
     )
     return [(str(r.name), int(r.correct)) for r in await conn.execute(stmt)]
+
+
+async def insert_vote_once(
+    conn: AsyncConnection, poll_id: str, user_id: int, first_name: str, correct: bool
+) -> None:
+    """Store a user's vote in a poll unless one is stored (insert-or-ignore)."""
+    values = {"poll_id": poll_id, "user_id": user_id, "first_name": first_name}
+    values |= {"correct": correct, "voted_at": now()}
+    await conn.execute(insert_or_ignore(conn.dialect.name, votes, values))
+
+
+# --- votes in polls not recorded yet ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    """A run's last posted question whose poll has no record."""
+
+    run_id: int
+    quiz_id: str
+    question_index: int
+
+
+async def insert_pending_vote(
+    conn: AsyncConnection, poll_id: str, user_id: int, first_name: str, option: int
+) -> None:
+    """Keep a user's first vote in a poll that is not recorded (yet)."""
+    values = {"poll_id": poll_id, "user_id": user_id, "first_name": first_name}
+    values |= {"option": option, "voted_at": now()}
+    await conn.execute(insert_or_ignore(conn.dialect.name, pending, values))
+
+
+async def take_pending_votes(conn: AsyncConnection, poll_id: str) -> list[tuple[int, str, int]]:
+    """(user id, first name, option) of the votes waiting for this poll, deleted as read."""
+    stmt = sa.select(pending.c.user_id, pending.c.first_name, pending.c.option)
+    rows = (await conn.execute(stmt.where(pending.c.poll_id == poll_id))).all()
+    await conn.execute(sa.delete(pending).where(pending.c.poll_id == poll_id))
+    return [(int(r.user_id), str(r.first_name), int(r.option)) for r in rows]
+
+
+async def waiting_polls(conn: AsyncConnection) -> list[tuple[str, int]]:
+    """(poll id, one of its voters) of each poll that has votes waiting for its record."""
+    stmt = sa.select(pending.c.poll_id, sa.func.min(pending.c.user_id)).group_by(pending.c.poll_id)
+    return [(str(poll_id), int(user_id)) for poll_id, user_id in await conn.execute(stmt)]
+
+
+async def unrecorded_steps(conn: AsyncConnection, started_after: datetime) -> list[Step]:
+    """Claimed steps without a poll record in open runs started after `started_after`: their
+    replica posted the poll and has not recorded it yet, or died before it could (or before
+    posting it). Steps past a quiz's last question (its leaderboard) are the caller's to drop."""
+    open_runs = sa.select(runs.c.id, runs.c.quiz_id, runs.c.next_index).where(
+        runs.c.finished_at.is_(None), runs.c.next_index > 0, runs.c.started_at > started_after
+    )
+    found = (await conn.execute(open_runs.order_by(runs.c.id))).all()
+    if not found:
+        return []
+    ids = [int(r.id) for r in found]
+    stmt = sa.select(polls.c.run_id, polls.c.question_index).where(polls.c.run_id.in_(ids))
+    recorded = {(int(r.run_id), int(r.question_index)) for r in await conn.execute(stmt)}
+    return [
+        Step(int(r.id), str(r.quiz_id), index)
+        for r in found
+        for index in range(int(r.next_index))
+        if (int(r.id), index) not in recorded
+    ]
+
+
+async def run_voters(conn: AsyncConnection, run_id: int) -> set[int]:
+    """The users who voted in any recorded poll of a run."""
+    stmt = (
+        sa.select(votes.c.user_id)
+        .join(polls, polls.c.poll_id == votes.c.poll_id)
+        .where(polls.c.run_id == run_id)
+    )
+    return {int(r.user_id) for r in await conn.execute(stmt)}

@@ -314,6 +314,24 @@ processed_updates = sa.Table(
 )
 
 
+# --- votes in polls not recorded yet (revision 0010) ----------------------------------------
+# A replica posts a group poll, then records its Telegram id: a vote can arrive in between,
+# and when the replica dies there, the record never comes. Such a vote waits here and is
+# counted once its poll is linked to its run (the engine links it to the run's step that was
+# posted and not recorded). Deleted after UPDATE_MEMORY_DAYS by the daily pruning.
+group_quiz_pending_votes = sa.Table(
+    "group_quiz_pending_votes",
+    metadata,
+    sa.Column("poll_id", sa.String(POLL_ID_MAX_CHARS), primary_key=True),
+    sa.Column("user_id", sa.BigInteger, primary_key=True),
+    sa.Column("first_name", sa.String(FIRST_NAME_MAX_CHARS), nullable=False),
+    sa.Column("option", sa.Integer, nullable=False),
+    sa.Column("voted_at", UTCDateTime(), nullable=False),
+    sa.Index("ix_group_quiz_pending_votes_user", "user_id"),
+)
+USER_TABLES.append(group_quiz_pending_votes)
+
+
 class NewerSchemaError(Exception):
     """The database was migrated by a newer ScamWise than this one."""
 

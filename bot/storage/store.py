@@ -275,7 +275,7 @@ class Store:
         """
         now = at or datetime.now(UTC)
         table = schema.processed_updates
-        insert = _insert_or_ignore(
+        insert = insert_or_ignore(
             self.engine.dialect.name, table, {"update_id": update_id, "claimed_at": now}
         )
         if await self._single_write(insert) == 1:
@@ -468,25 +468,29 @@ class Store:
     async def prune(self, older_than_days: int, now: datetime | None = None) -> int:
         """Delete unanswered and feedback rows older than that many days; return the count.
 
-        Also forgets update ids claimed more than UPDATE_MEMORY_DAYS ago (not counted: they
-        are bookkeeping, not the records the retention promise is about).
+        Also forgets update ids claimed, and poll votes left waiting for a poll that never
+        came, more than UPDATE_MEMORY_DAYS ago (not counted: they are bookkeeping, not the
+        records the retention promise is about).
         """
         cutoff = _since(older_than_days, now)
         tables = (schema.unanswered, schema.feedback)
-        updates = schema.processed_updates
-        forget = sa.delete(updates).where(
-            updates.c.claimed_at < _since(schema.UPDATE_MEMORY_DAYS, now)
-        )
+        updates, waiting = schema.processed_updates, schema.group_quiz_pending_votes
+        memory = _since(schema.UPDATE_MEMORY_DAYS, now)
+        forget = [
+            sa.delete(updates).where(updates.c.claimed_at < memory),
+            sa.delete(waiting).where(waiting.c.voted_at < memory),
+        ]
         async with self._tx(write=True) as conn:
             removed = 0
             for table in tables:
                 stmt = sa.delete(table).where(table.c.created_at < cutoff)
                 removed += (await conn.execute(stmt)).rowcount or 0
-            await conn.execute(forget)
+            for stmt in forget:
+                await conn.execute(stmt)
         return removed
 
 
-def _insert_or_ignore(dialect: str, table: sa.Table, row: dict[str, Any]) -> sa.Executable:
+def insert_or_ignore(dialect: str, table: sa.Table, row: dict[str, Any]) -> sa.Executable:
     """INSERT that does nothing when the primary key exists (SQLite and PostgreSQL syntax)."""
     if dialect == "postgresql":
         return postgresql.insert(table).values(**row).on_conflict_do_nothing()
