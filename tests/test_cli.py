@@ -33,6 +33,7 @@ def snapshot(
     real_index_dir: Path,
     real_embedder: Any,
     real_encoder: Any,
+    real_check: Any,
 ) -> tuple[Path, Path, KnowledgeBase]:
     """A stable knowledge folder and an index of exactly its content (the real model)."""
     knowledge = tmp_path_factory.mktemp("cli") / "knowledge"
@@ -40,7 +41,7 @@ def snapshot(
     if read_meta(real_index_dir).content_hash == content_hash(kb):
         return knowledge, real_index_dir, kb
     out = tmp_path_factory.mktemp("cli-index")  # the files changed since the session index
-    build_index(kb, real_embedder, out, DEFAULT_MODEL, encoder=real_encoder)
+    build_index(kb, real_embedder, out, DEFAULT_MODEL, encoder=real_encoder, check=real_check)
     return knowledge, out, kb
 
 

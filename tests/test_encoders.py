@@ -7,14 +7,28 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from test_index import small_kb
 
 import bot.search.encoders
 from bot.errors import IndexCorruptError
 from bot.search.embedder import DEFAULT_MODEL, resolve_model
-from bot.search.encoders import EncoderFile, prepare_encoder, source_fingerprint
-from bot.search.index import LOCK_FILE, META_FILE, encoder_path, load_index, read_meta
+from bot.search.encoders import (
+    EncoderFile,
+    check_file_name,
+    prepare_check_encoder,
+    prepare_encoder,
+    source_fingerprint,
+)
+from bot.search.index import (
+    LOCK_FILE,
+    META_FILE,
+    check_encoder_path,
+    encoder_path,
+    load_index,
+    read_meta,
+)
 from bot.search.indexing import build_index
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -130,9 +144,54 @@ def test_if_stale_rebuilds_when_the_model_files_change(tmp_path: Path, fake_embe
     encoder = EncoderFile(tmp_path / "encoder-4444444444444444.onnx", source)
     build_index(kb, fake_embedder, tmp_path, DEFAULT_MODEL, encoder=encoder)
     script = build_script()
+    assert not script.is_fresh(tmp_path, kb, DEFAULT_MODEL)  # no int8 encoder for the checker
+    (tmp_path / check_file_name(source)).write_bytes(b"int8")
+    check = (EncoderFile(tmp_path / check_file_name(source), source), fake_embedder)
+    build_index(kb, fake_embedder, tmp_path, DEFAULT_MODEL, encoder=encoder, check=check)
     assert script.is_fresh(tmp_path, kb, DEFAULT_MODEL)
     meta_path = tmp_path / META_FILE
     meta = json.loads(meta_path.read_text())
     meta["encoder_source"] = "exported from other model files"
     meta_path.write_text(json.dumps(meta))
     assert not script.is_fresh(tmp_path, kb, DEFAULT_MODEL)
+
+
+# --- the message checker's int8 encoder -------------------------------------------------------
+
+
+def test_the_checkers_int8_encoder_gives_a_text_the_same_vector_alone_or_in_company(
+    real_encoder: EncoderFile, tmp_path: Path
+) -> None:
+    from bot.search.embedder import OnnxEmbedder
+
+    placed = EncoderFile(tmp_path / real_encoder.path.name, real_encoder.source)
+    placed.path.write_bytes(real_encoder.path.read_bytes())
+    check = prepare_check_encoder(placed)
+    assert check.path.name == check_file_name(real_encoder.source) and check.path.is_file()
+    assert prepare_check_encoder(placed) == check  # made once
+    int8 = OnnxEmbedder(DEFAULT_MODEL, check.path)
+    full = OnnxEmbedder(DEFAULT_MODEL, real_encoder.path)
+    texts = ["Your parcel is held: pay the 1.99 fee at the link today.",
+             "Hi, is this Mei? We met at the conference last week!",
+             "Mum, my phone broke, this is my new number, can you send money?"]  # fmt: skip
+    alone = np.vstack([int8.embed([t]) for t in texts])
+    together = int8.embed([*texts, "a much longer text " * 30])[:3]
+    assert np.array_equal(alone, together)  # one text per pass: no batch-wide scale
+    cosines = np.sum(alone * full.embed(texts), axis=1)
+    assert np.all(cosines > 0.95) and np.all(cosines < 0.99999)  # close, and really int8
+
+
+def test_the_index_records_the_checkers_encoder_and_checks_it(
+    tmp_path: Path, fake_embedder: Any
+) -> None:
+    source = source_fingerprint(Path(resolve_model(DEFAULT_MODEL)))
+    (tmp_path / "encoder-5555555555555555.onnx").write_bytes(b"float")
+    (tmp_path / check_file_name(source)).write_bytes(b"int8")
+    encoder = EncoderFile(tmp_path / "encoder-5555555555555555.onnx", source)
+    check = (EncoderFile(tmp_path / check_file_name(source), source), fake_embedder)
+    meta = build_index(small_kb(), fake_embedder, tmp_path, "fake", encoder=encoder, check=check)
+    assert meta.check_encoder_file == check_file_name(source)
+    assert check_encoder_path(tmp_path, meta) == tmp_path / check_file_name(source)
+    (tmp_path / check_file_name(source)).write_bytes(b"changed")
+    with pytest.raises(IndexCorruptError, match=r"int8v1\.onnx does not match its checksum"):
+        load_index(tmp_path)

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.search.onnx_export import INPUT_NAMES
+from bot.search.onnx_export import INPUT_NAMES, ONE_TEXT_PER_PASS
 
 # Padded tokens per forward pass: bounds memory (attention grows with length squared).
 TOKEN_BUDGET = 2048
@@ -81,6 +81,9 @@ class BertSentenceEncoder:
         self._session = onnxruntime.InferenceSession(
             str(onnx_file), options, providers=["CPUExecutionProvider"]
         )
+        # An int8 encoder scales its activations per pass: alone, a text's vector is its own.
+        metadata = self._session.get_modelmeta().custom_metadata_map
+        self.one_per_pass = metadata.get(ONE_TEXT_PER_PASS) == "1"
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors for `texts`, shape (n, hidden_size), float32.
@@ -94,7 +97,12 @@ class BertSentenceEncoder:
         order = sorted(range(len(encodings)), key=real.__getitem__)
         out = np.zeros((len(encodings), self.dim), dtype=np.float32)
         lengths = [real[i] for i in order]
-        for start, end in plan_chunks(lengths, TOKEN_BUDGET, PASS_COST_TOKENS):
+        chunks = (
+            [(i, i + 1) for i in range(len(order))]
+            if self.one_per_pass
+            else plan_chunks(lengths, TOKEN_BUDGET, PASS_COST_TOKENS)
+        )
+        for start, end in chunks:
             chunk = order[start:end]
             out[chunk] = self._forward([encodings[i] for i in chunk], lengths[end - 1])
         return out

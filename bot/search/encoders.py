@@ -17,7 +17,12 @@ from bot.errors import ScamWiseError
 from bot.search import bert
 from bot.search.embedder import resolve_model
 from bot.search.index import read_meta, sha256_file
-from bot.search.onnx_export import EXPORT_VERSION, export_encoder
+from bot.search.onnx_export import (
+    EXPORT_VERSION,
+    QUANTIZE_VERSION,
+    export_encoder,
+    quantize_encoder,
+)
 
 # The files of a model folder an export depends on.
 _SOURCE_FILES = (
@@ -59,6 +64,11 @@ def file_name(source: str) -> str:
     return f"encoder-{source[:16]}.onnx"
 
 
+def check_file_name(source: str) -> str:
+    """The message checker's int8 encoder's file name, from the float encoder's fingerprint."""
+    return f"encoder-{source[:16]}-int8v{QUANTIZE_VERSION}.onnx"
+
+
 def prepare_encoder(out: Path, model: str) -> EncoderFile | None:
     """Export the model into index folder `out`, or reuse the file an earlier build left there.
 
@@ -75,10 +85,20 @@ def prepare_encoder(out: Path, model: str) -> EncoderFile | None:
     return EncoderFile(path, source)
 
 
-def _reusable(path: Path, out: Path) -> bool:
-    """An existing file is reused unless the current meta.json names it with another checksum.
+def prepare_check_encoder(encoder: EncoderFile) -> EncoderFile:
+    """The int8 copy of an exported encoder, beside it, that the message checker runs (made
+    once per encoder; see `bot.search.onnx_export.quantize_encoder`)."""
+    path = encoder.path.with_name(check_file_name(encoder.source))
+    if not _reusable(path, encoder.path.parent, check=True):
+        quantize_encoder(encoder.path, path)
+    return EncoderFile(path, encoder.source)
 
-    Exports are renamed into place whole, so a file without a meta.json naming it (an
+
+def _reusable(path: Path, out: Path, check: bool = False) -> bool:
+    """An existing file is reused unless the current meta.json names it with another checksum
+    (`check`: as the checker's encoder).
+
+    Files are renamed into place whole, so a file without a meta.json naming it (an
     interrupted build) is complete; a checksum mismatch means it changed on disk since.
     """
     if not path.is_file():
@@ -87,7 +107,12 @@ def _reusable(path: Path, out: Path) -> bool:
         meta = read_meta(out)
     except ScamWiseError:
         return True
-    return meta.encoder_file != path.name or meta.encoder_sha256 == sha256_file(path)
+    named, sha = (
+        (meta.check_encoder_file, meta.check_encoder_sha256)
+        if check
+        else (meta.encoder_file, meta.encoder_sha256)
+    )
+    return named != path.name or sha == sha256_file(path)
 
 
 def place_encoder(encoder: EncoderFile, out: Path) -> EncoderFile:

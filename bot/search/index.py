@@ -69,6 +69,10 @@ class IndexMeta:
     checks_file: str = ""  # the message checker's vectors; "" when there are none
     checks_sha256: str = ""
     check_payloads: list[str] = field(default_factory=list)  # "entry:<id>" or "flag:<id>"
+    # The encoder that made the checker's vectors and encodes messages (the int8 copy of
+    # encoder_file); "" when the main encoder does both.
+    check_encoder_file: str = ""
+    check_encoder_sha256: str = ""
     zh_model: str = ""  # the encoder of Chinese questions; "" when the main model does it
     zh_dim: int = 0
     zh_faiss_file: str = ""  # the same rows (payloads) as faiss_file, encoded by zh_model
@@ -131,19 +135,20 @@ class VectorIndex:
         encoder: EncoderRecord | None = None,
         checks: VectorIndex | None = None,
         zh: tuple[str, VectorIndex] | None = None,
+        check_encoder: EncoderRecord | None = None,
     ) -> IndexMeta:
         """Write the index atomically into `directory` and return its metadata.
 
         `encoder` names an encoder file already in `directory` that made these vectors;
-        `checks` are the message checker's vectors, written beside them; `zh` is the model
-        that encodes Chinese questions and these rows encoded by it.
+        `checks` are the message checker's vectors, written beside them (made by
+        `check_encoder`, a file in `directory`, when given); `zh` is the model that encodes
+        Chinese questions and these rows encoded by it.
         """
         if zh is not None and zh[1].payloads != self.payloads:
             raise ValueError("the Chinese encoder's vectors must hold the same rows")
+        encoders = (encoder or EncoderRecord(), check_encoder or EncoderRecord())
         with build_lock(directory):
-            return self._save(
-                directory, model, content_hash, counts, encoder or EncoderRecord(), checks, zh
-            )
+            return self._save(directory, model, content_hash, counts, encoders, checks, zh)
 
     def _save(
         self,
@@ -151,15 +156,17 @@ class VectorIndex:
         model: str,
         content_hash: str,
         counts: dict[str, int],
-        encoder: EncoderRecord,
+        encoders: tuple[EncoderRecord, EncoderRecord],
         checks: VectorIndex | None,
         zh: tuple[str, VectorIndex] | None = None,
     ) -> IndexMeta:
-        """`save` under the build lock."""
-        if encoder.file and not (directory / encoder.file).is_file():
-            raise ValueError(f"encoder file {encoder.file!r} is not in {directory}")
-        if encoder.file:
-            _fsync(directory / encoder.file)  # on disk before meta.json names it
+        """`save` under the build lock (`encoders`: the main one and the checker's)."""
+        encoder, check_encoder = encoders
+        for record in encoders:
+            if record.file and not (directory / record.file).is_file():
+                raise ValueError(f"encoder file {record.file!r} is not in {directory}")
+            if record.file:
+                _fsync(directory / record.file)  # on disk before meta.json names it
         directory.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         faiss_name = f"vectors-{stamp}.faiss"
@@ -185,13 +192,18 @@ class VectorIndex:
             checks_file=checks_name,
             checks_sha256=sha256_file(directory / checks_name) if checks_name else "",
             check_payloads=checks.payloads if checks is not None else [],
+            check_encoder_file=check_encoder.file,
+            check_encoder_sha256=(
+                sha256_file(directory / check_encoder.file) if check_encoder.file else ""
+            ),
             zh_model=zh[0] if zh is not None else "",
             zh_dim=zh[1].dim if zh is not None else 0,
             zh_faiss_file=zh_name,
             zh_faiss_sha256=sha256_file(directory / zh_name) if zh_name else "",
         )
         _write_json_atomic(directory / META_FILE, asdict(meta))
-        _remove_stale_files(directory, keep={faiss_name, encoder.file, checks_name, zh_name})
+        keep = {faiss_name, encoder.file, checks_name, zh_name, check_encoder.file}
+        _remove_stale_files(directory, keep)
         return meta
 
     def _write(self, directory: Path, name: str) -> None:
@@ -276,6 +288,8 @@ _FIELD_TYPES: dict[str, type] = {
     "checks_file": str,
     "checks_sha256": str,
     "check_payloads": list,
+    "check_encoder_file": str,
+    "check_encoder_sha256": str,
     "zh_model": str,
     "zh_dim": int,
     "zh_faiss_file": str,
@@ -305,6 +319,8 @@ def load_index(directory: Path) -> tuple[VectorIndex, IndexMeta]:
         _checked_file(directory, meta.encoder_file, meta.encoder_sha256)
     if meta.checks_file:
         _checked_file(directory, meta.checks_file, meta.checks_sha256)
+    if meta.check_encoder_file:
+        _checked_file(directory, meta.check_encoder_file, meta.check_encoder_sha256)
     if meta.zh_faiss_file:
         _checked_file(directory, meta.zh_faiss_file, meta.zh_faiss_sha256)
     return _read_vectors(path, meta.payloads, meta.dim), meta
@@ -353,6 +369,14 @@ def _checked_file(directory: Path, name: str, sha256: str) -> Path:
 def encoder_path(directory: Path, meta: IndexMeta) -> Path | None:
     """The ONNX encoder the index was built with, or None when sentence-transformers ran."""
     return directory / meta.encoder_file if meta.encoder_file else None
+
+
+def check_encoder_path(directory: Path, meta: IndexMeta) -> Path | None:
+    """The ONNX encoder of the checker's vectors and messages: its own int8 one if it has one,
+    else the index's."""
+    if meta.check_encoder_file:
+        return directory / meta.check_encoder_file
+    return encoder_path(directory, meta)
 
 
 # The commands that rebuild the index from a checkout: make sets up .venv first; the second one
@@ -430,7 +454,8 @@ def _remove_stale_files(directory: Path, keep: set[str]) -> None:
     """
     try:
         live = read_meta(directory)
-        keep = keep | {live.faiss_file, live.checks_file, live.encoder_file, live.zh_faiss_file}
+        keep |= {live.faiss_file, live.checks_file, live.encoder_file, live.zh_faiss_file}
+        keep.add(live.check_encoder_file)
     except ScamWiseError:
         pass
     for pattern in ("vectors-*.faiss", "checks-*.faiss", "encoder-*.onnx"):
@@ -439,5 +464,6 @@ def _remove_stale_files(directory: Path, keep: set[str]) -> None:
                 path.unlink(missing_ok=True)
     for path in directory.glob(".*.tmp"):
         path.unlink(missing_ok=True)
-    for path in directory.glob(".export-*"):  # left by an export that was killed
-        shutil.rmtree(path, ignore_errors=True)
+    for pattern in (".export-*", ".quantize-*"):  # left by an export that was killed
+        for path in directory.glob(pattern):
+            shutil.rmtree(path, ignore_errors=True)

@@ -104,12 +104,14 @@ def build_index(
     progress: Callable[[int], None] | None = None,
     encoder: EncoderFile | None = None,
     zh: tuple[str, Embedder] | None = None,
+    check: tuple[EncoderFile, Embedder] | None = None,
 ) -> IndexMeta:
     """Embed the knowledge base and write the index into `out` atomically.
 
     `encoder` is the ONNX file `embedder` runs, if any: it is kept in `out` with the vectors.
     `zh` is the model name and embedder of Chinese questions, when not the main one: every
-    row is encoded by it too.
+    row is encoded by it too. `check` is the message checker's own encoder file and embedder
+    (the int8 copy), when it has one: it encodes the checker's texts, and is kept in `out`.
     """
     texts, payloads = index_texts(kb)
     vectors = embed_all(embedder, texts, progress)
@@ -117,15 +119,15 @@ def build_index(
     if zh is not None:
         zh_vectors = (zh[0], VectorIndex(embed_all(zh[1], texts, progress), payloads))
     extra, extra_payloads = check_texts(kb)
-    checks = VectorIndex(embed_all(embedder, extra, progress), extra_payloads) if extra else None
+    check_embedder = check[1] if check is not None else embedder
+    checks = (
+        VectorIndex(embed_all(check_embedder, extra, progress), extra_payloads) if extra else None
+    )
     counts = {"entries": len(kb.entries), "vectors": len(texts), "sources": len(kb.sources)}
     if extra:
         counts.update(check_vectors=len(extra), flags=len(kb.flags))
     with build_lock(out):  # one build at a time writes into (and cleans up) `out`
-        record = EncoderRecord()
-        if encoder is not None:
-            placed = place_encoder(encoder, out)
-            record = EncoderRecord(placed.path.name, placed.source)
+        record, check_record = _placed(encoder, out), _placed(check[0] if check else None, out)
         return VectorIndex(vectors, payloads).save(
             out,
             model=model_name,
@@ -134,4 +136,13 @@ def build_index(
             encoder=record,
             checks=checks,
             zh=zh_vectors,
+            check_encoder=check_record,
         )
+
+
+def _placed(encoder: EncoderFile | None, out: Path) -> EncoderRecord:
+    """The record of an encoder file once it is in `out` (an empty one for none)."""
+    if encoder is None:
+        return EncoderRecord()
+    placed = place_encoder(encoder, out)
+    return EncoderRecord(placed.path.name, placed.source)
