@@ -97,7 +97,7 @@ def out_of_fold_logits(
     out = np.zeros(len(texts))
     for k in range(folds):
         train = np.flatnonzero(fold != k)
-        model = fit_text_model([texts[i] for i in train], y[train], c)
+        model = fit_text_model([texts[int(i)] for i in train], y[train], c)
         for i in np.flatnonzero(fold == k):
-            out[i] = model.logit(texts[i])
+            out[i] = model.logit(texts[int(i)])
     return out
