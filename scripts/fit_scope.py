@@ -27,7 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.search.scope import SCOPE_FILE, ScopeModel
 from scripts.fit_text import fit_text_model
 
-FALSE_DECLINE_BUDGET = 0.02  # share of answerable (training) questions the model may decline
+# Share of answerable (training) questions a language's cut may decline. English keeps its
+# question path within issue 11's limit (false decline at most 0.01 above the threshold alone,
+# in cross-validation); Chinese has issue 15's out-of-scope target to meet.
+FALSE_DECLINE_BUDGET = {"en": 0.01, "zh": 0.02}
 FOLDS = 5
 
 
@@ -95,7 +98,8 @@ def fit(q: Questions, train: np.ndarray, seed: int = 5) -> ScopeModel:
     cuts = {}
     for lang in sorted(set(q.language[rows])):
         answerable = p[(q.language[rows] == lang) & (y == 1)]
-        cuts[str(lang)] = round(float(np.quantile(answerable, FALSE_DECLINE_BUDGET)), 5)
+        budget = FALSE_DECLINE_BUDGET[str(lang)]
+        cuts[str(lang)] = round(float(np.quantile(answerable, budget)), 5)
     text = _text_model(q, rows)
     (margin_weight, text_weight) = (round(float(v), 5) for v in combiner.coef_[0])
     return ScopeModel(text.idf, text.coef, text.text_bias, round(float(combiner.intercept_[0]), 5),
