@@ -392,9 +392,22 @@ async def insert_vote_once(
     conn: AsyncConnection, poll_id: str, user_id: int, first_name: str, correct: bool
 ) -> None:
     """Store a user's vote in a poll unless one is stored (insert-or-ignore)."""
+    await _vote_once(conn, votes, poll_id, user_id, first_name, correct=correct)
+
+
+async def _vote_once(
+    conn: AsyncConnection,
+    table: sa.Table,
+    poll_id: str,
+    user_id: int,
+    first_name: str,
+    **more: object,
+) -> None:
+    """Insert-or-ignore one user's row for a poll into `votes` or `pending`."""
     values = {"poll_id": poll_id, "user_id": user_id, "first_name": first_name}
-    values |= {"correct": correct, "voted_at": now()}
-    await conn.execute(insert_or_ignore(conn.dialect.name, votes, values))
+    await conn.execute(
+        insert_or_ignore(conn.dialect.name, table, values | more | {"voted_at": now()})
+    )
 
 
 # --- votes in polls not recorded yet ---------------------------------------------------------
@@ -402,7 +415,7 @@ async def insert_vote_once(
 
 @dataclass(frozen=True)
 class Step:
-    """A run's last posted question whose poll has no record."""
+    """A claimed question of an open run whose poll has no record."""
 
     run_id: int
     quiz_id: str
@@ -413,9 +426,7 @@ async def insert_pending_vote(
     conn: AsyncConnection, poll_id: str, user_id: int, first_name: str, option: int
 ) -> None:
     """Keep a user's first vote in a poll that is not recorded (yet)."""
-    values = {"poll_id": poll_id, "user_id": user_id, "first_name": first_name}
-    values |= {"option": option, "voted_at": now()}
-    await conn.execute(insert_or_ignore(conn.dialect.name, pending, values))
+    await _vote_once(conn, pending, poll_id, user_id, first_name, option=option)
 
 
 async def take_pending_votes(conn: AsyncConnection, poll_id: str) -> list[tuple[int, str, int]]:
