@@ -456,6 +456,19 @@ async def test_a_waiting_vote_is_placed_once_the_other_step_is_recorded(
     assert await count(store, schema.group_quiz_pending_votes) == 0
 
 
+async def test_a_vote_older_than_a_run_is_never_placed_in_it(
+    engine: QuizEngine, store: Store
+) -> None:
+    assert not await engine.poll_answer("stale", BO, "Bo", [0])  # no run at all: it waits
+    later = await engine.start_group_run(-100123, "demo")
+    assert await engine.claim_group_step(later, 0, 30)  # being posted: no record yet
+    other = await engine.start_group_run(-100999, "other")
+    assert await engine.claim_group_step(other, 0, 30)
+    await engine.poll_sent(other, 0, "other-0", OTHER.questions[0].answer)  # retries "stale"
+    assert await engine.leaderboard(later) == [] and await engine.leaderboard(other) == []
+    assert await count(store, schema.group_quiz_pending_votes) == 1
+
+
 # --- images ------------------------------------------------------------------------------------
 
 

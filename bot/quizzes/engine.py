@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -298,8 +298,8 @@ class QuizEngine:
         async with repo.writing(self.store) as conn:
             await _count_waiting(conn, await repo.record_poll(conn, poll))
             # One step fewer without a record: votes that could not be placed may be now.
-            for waiting_id, voter in await repo.waiting_polls(conn):
-                linked = await self._link(conn, waiting_id, voter)
+            for waiting_id, voter, voted_at in await repo.waiting_polls(conn):
+                linked = await self._link(conn, waiting_id, voter, voted_at)
                 if linked is not None:
                     await _count_waiting(conn, linked)
 
@@ -319,7 +319,7 @@ class QuizEngine:
                 poll = await repo.get_poll(conn, poll_id)
                 if poll is None:
                     await repo.insert_pending_vote(conn, poll_id, user_id, name, option_ids[0])
-                    poll = await self._link(conn, poll_id, user_id)
+                    poll = await self._link(conn, poll_id, user_id, repo.now())
                     return poll is not None and user_id in await _count_waiting(conn, poll)
                 if await repo.has_vote(conn, poll_id, user_id):
                     return False
@@ -329,11 +329,15 @@ class QuizEngine:
             return False
         return True
 
-    async def _link(self, conn: AsyncConnection, poll_id: str, user_id: int) -> repo.Poll | None:
-        """Record an unknown poll as the one step of an open run posted without a record; when
-        several runs have one, the run this user voted in before; None when it stays unclear."""
-        since = repo.now() - LINK_RUNS_STARTED_WITHIN
-        steps = [s for s in await repo.unrecorded_steps(conn, since) if self._is_question(s)]
+    async def _link(
+        self, conn: AsyncConnection, poll_id: str, user_id: int, voted_at: datetime
+    ) -> repo.Poll | None:
+        """Record an unknown poll as the one step of an open run posted without a record (a
+        run that began before its first vote); when several runs have one, the run this user
+        voted in before; None when it stays unclear."""
+        since = voted_at - LINK_RUNS_STARTED_WITHIN
+        found = await repo.unrecorded_steps(conn, since, voted_at)
+        steps = [s for s in found if self._is_question(s)]
         if len(steps) > 1:
             steps = [s for s in steps if user_id in await repo.run_voters(conn, s.run_id)]
         if len(steps) != 1:

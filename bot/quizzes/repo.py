@@ -437,19 +437,26 @@ async def take_pending_votes(conn: AsyncConnection, poll_id: str) -> list[tuple[
     return [(int(r.user_id), str(r.first_name), int(r.option)) for r in rows]
 
 
-async def waiting_polls(conn: AsyncConnection) -> list[tuple[str, int]]:
-    """(poll id, one of its voters) of each poll that has votes waiting for its record."""
-    stmt = sa.select(pending.c.poll_id, sa.func.min(pending.c.user_id)).group_by(pending.c.poll_id)
-    return [(str(poll_id), int(user_id)) for poll_id, user_id in await conn.execute(stmt)]
+async def waiting_polls(conn: AsyncConnection) -> list[tuple[str, int, datetime]]:
+    """(poll id, one of its voters, its first vote's time) of each poll that has votes waiting
+    for its record."""
+    first = sa.func.min(pending.c.voted_at)
+    stmt = sa.select(pending.c.poll_id, sa.func.min(pending.c.user_id), first)
+    rows = await conn.execute(stmt.group_by(pending.c.poll_id))
+    # min() keeps the column's type, so the times come back as aware UTC datetimes.
+    return [(str(poll_id), int(user_id), at) for poll_id, user_id, at in rows]
 
 
-async def unrecorded_steps(conn: AsyncConnection, started_after: datetime) -> list[Step]:
-    """Claimed steps without a poll record in open runs started after `started_after`: their
+async def unrecorded_steps(
+    conn: AsyncConnection, started_after: datetime, started_before: datetime
+) -> list[Step]:
+    """Claimed steps without a poll record in open runs started between the two times: their
     replica posted the poll and has not recorded it yet, or died before it could (or before
     posting it). Steps past a quiz's last question (its leaderboard) are the caller's to drop."""
     open_runs = sa.select(runs.c.id, runs.c.quiz_id, runs.c.next_index).where(
-        runs.c.finished_at.is_(None), runs.c.next_index > 0, runs.c.started_at > started_after
-    )
+        runs.c.finished_at.is_(None), runs.c.next_index > 0,
+        runs.c.started_at > started_after, runs.c.started_at <= started_before,
+    )  # fmt: skip
     found = (await conn.execute(open_runs.order_by(runs.c.id))).all()
     if not found:
         return []
