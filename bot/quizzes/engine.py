@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.quizzes import repo
+from bot.quizzes import repo, waiting
 from bot.quizzes.models import (
     CLASS_CODE_LENGTH,
     CODE_ALPHABET,
@@ -298,7 +298,7 @@ class QuizEngine:
         async with repo.writing(self.store) as conn:
             await _count_waiting(conn, await repo.record_poll(conn, poll))
             # One step fewer without a record: votes that could not be placed may be now.
-            for waiting_id, voter, voted_at in await repo.waiting_polls(conn):
+            for waiting_id, voter, voted_at in await waiting.waiting_polls(conn):
                 linked = await self._link(conn, waiting_id, voter, voted_at)
                 if linked is not None:
                     await _count_waiting(conn, linked)
@@ -318,7 +318,7 @@ class QuizEngine:
             async with repo.writing(self.store) as conn:
                 poll = await repo.get_poll(conn, poll_id)
                 if poll is None:
-                    await repo.insert_pending_vote(conn, poll_id, user_id, name, option_ids[0])
+                    await waiting.insert_pending_vote(conn, poll_id, user_id, name, option_ids[0])
                     poll = await self._link(conn, poll_id, user_id, repo.now())
                     return poll is not None and user_id in await _count_waiting(conn, poll)
                 if await repo.has_vote(conn, poll_id, user_id):
@@ -336,10 +336,10 @@ class QuizEngine:
         run that began before its first vote); when several runs have one, the run this user
         voted in before; None when it stays unclear."""
         since = voted_at - LINK_RUNS_STARTED_WITHIN
-        found = await repo.unrecorded_steps(conn, since, voted_at)
+        found = await waiting.unrecorded_steps(conn, since, voted_at)
         steps = [s for s in found if self._is_question(s)]
         if len(steps) > 1:
-            steps = [s for s in steps if user_id in await repo.run_voters(conn, s.run_id)]
+            steps = [s for s in steps if user_id in await waiting.run_voters(conn, s.run_id)]
         if len(steps) != 1:
             return None
         step = steps[0]
@@ -348,7 +348,7 @@ class QuizEngine:
             conn, repo.Poll(poll_id, step.run_id, step.question_index, answer)
         )
 
-    def _is_question(self, step: repo.Step) -> bool:
+    def _is_question(self, step: waiting.Step) -> bool:
         """Whether a step is a loaded quiz's question (not its leaderboard, not a lost quiz)."""
         quiz = self.quizzes.get(step.quiz_id)
         return quiz is not None and step.question_index < len(quiz.questions)
@@ -367,11 +367,11 @@ class QuizEngine:
 
 async def _count_waiting(conn: AsyncConnection, poll: repo.Poll) -> set[int]:
     """Count the votes that waited for this poll's record; returns their users."""
-    waiting = await repo.take_pending_votes(conn, poll.poll_id)
-    for user_id, name, option in waiting:
+    votes = await waiting.take_pending_votes(conn, poll.poll_id)
+    for user_id, name, option in votes:
         correct = option == poll.correct_option
-        await repo.insert_vote_once(conn, poll.poll_id, user_id, name, correct)
-    return {user_id for user_id, _, _ in waiting}
+        await waiting.insert_vote_once(conn, poll.poll_id, user_id, name, correct)
+    return {user_id for user_id, _, _ in votes}
 
 
 def _step(quiz: Quiz, attempt: repo.Attempt, index: int, *, resumed: bool = False) -> QuestionStep:
