@@ -17,14 +17,10 @@ and never a file that the live `meta.json` names.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
-import sys
-import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,13 +28,18 @@ from typing import Any
 
 import faiss
 import numpy as np
-from filelock import FileLock, Timeout
 
 from bot.errors import IndexCorruptError, IndexMissingError, IndexStaleError, ScamWiseError
+from bot.search.index_files import (  # noqa: F401  (LOCK_FILE, IndexBusyError: re-exported)
+    LOCK_FILE,
+    IndexBusyError,
+    build_lock,
+    fsync_file,
+    sha256_file,
+    write_json_atomic,
+)
 
 META_FILE = "meta.json"
-LOCK_FILE = ".build.lock"
-BUILD_LOCK_TIMEOUT_S = 1800.0  # a build of 10,000 entries takes about 3 minutes
 FORMAT_VERSION = 3  # 2: the ONNX encoder file is part of the index; 3: the checker's vectors
 
 
@@ -166,7 +167,7 @@ class VectorIndex:
             if record.file and not (directory / record.file).is_file():
                 raise ValueError(f"encoder file {record.file!r} is not in {directory}")
             if record.file:
-                _fsync(directory / record.file)  # on disk before meta.json names it
+                fsync_file(directory / record.file)  # on disk before meta.json names it
         directory.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         faiss_name = f"vectors-{stamp}.faiss"
@@ -201,7 +202,7 @@ class VectorIndex:
             zh_faiss_file=zh_name,
             zh_faiss_sha256=sha256_file(directory / zh_name) if zh_name else "",
         )
-        _write_json_atomic(directory / META_FILE, asdict(meta))
+        write_json_atomic(directory / META_FILE, asdict(meta))
         keep = {faiss_name, encoder.file, checks_name, zh_name, check_encoder.file}
         _remove_stale_files(directory, keep)
         return meta
@@ -210,40 +211,8 @@ class VectorIndex:
         """Write the FAISS file under a temporary name, fsync it, then rename it."""
         tmp = directory / f".{name}.tmp"
         faiss.write_index(self._faiss, str(tmp))
-        _fsync(tmp)
+        fsync_file(tmp)
         os.replace(tmp, directory / name)
-
-
-class IndexBusyError(ScamWiseError):
-    """Another build kept the index folder locked for too long."""
-
-
-@contextmanager
-def build_lock(directory: Path, timeout_s: float = BUILD_LOCK_TIMEOUT_S) -> Iterator[None]:
-    """Hold the folder's build lock; wait (saying so on stderr) while another build has it.
-
-    Re-entrant in one thread, so a build may take it around steps that take it again.
-    """
-    directory.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(directory / LOCK_FILE, is_singleton=True)
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        print(
-            f"another index build is running in {directory}: waiting for it to finish",
-            file=sys.stderr,
-        )
-        try:
-            lock.acquire(timeout=timeout_s)
-        except Timeout:
-            raise IndexBusyError(
-                f"another index build has held {directory / LOCK_FILE} for {timeout_s:.0f} s: "
-                "stop it (or wait), then build again"
-            ) from None
-    try:
-        yield
-    finally:
-        lock.release()
 
 
 def read_meta(directory: Path) -> IndexMeta:
@@ -409,42 +378,6 @@ def check_fresh(
             f"the index in {where} was built with Chinese-question model {built} but "
             f"SCAMWISE_ZH_MODEL asks for {wanted}: {REBUILD}"
         )
-
-
-def sha256_file(path: Path) -> str:
-    """The hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    """Write JSON to a temp file in the same folder, fsync it, then rename it over `path`."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, ensure_ascii=False, indent=1)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 def _remove_stale_files(directory: Path, keep: set[str]) -> None:
