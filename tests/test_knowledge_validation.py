@@ -121,6 +121,16 @@ def test_invalid_yaml_names_file_and_line(tmp_path: Path) -> None:
     assert "invalid YAML" in problems[0].message
 
 
+def test_a_control_character_after_chinese_names_its_own_line() -> None:
+    """libyaml counts bytes: the line must still be the one the character is on."""
+    problems: list[Problem] = []
+    text = "title: 刷单返利\nzh: 冒充公检法，杀猪盘\nnote: ok\nbad: a\x07b\nlast: 1\n"
+    assert parse_yaml(text, "f.yaml", problems) is None
+    assert problems == [
+        Problem("f.yaml", 4, "", "invalid YAML: control character U+0007 is not allowed")
+    ]
+
+
 def test_unknown_key_suggests_closest(tmp_path: Path) -> None:
     problems = jobs(tmp_path, "  answer: >-", "  anwser: >-")
     typo = only(problems, "anwser")
