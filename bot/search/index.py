@@ -17,11 +17,10 @@ and never a file that the live `meta.json` names.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-from bot.errors import IndexCorruptError, IndexMissingError, IndexStaleError, ScamWiseError
+from bot.errors import IndexCorruptError, IndexStaleError, ScamWiseError
 from bot.search.index_files import (  # noqa: F401  (LOCK_FILE, IndexBusyError: re-exported)
     LOCK_FILE,
     IndexBusyError,
@@ -38,46 +37,13 @@ from bot.search.index_files import (  # noqa: F401  (LOCK_FILE, IndexBusyError: 
     sha256_file,
     write_json_atomic,
 )
-
-META_FILE = "meta.json"
-FORMAT_VERSION = 3  # 2: the ONNX encoder file is part of the index; 3: the checker's vectors
-
-
-@dataclass(frozen=True)
-class EncoderRecord:
-    """The encoder file that made the vectors, as recorded in meta.json."""
-
-    file: str = ""
-    source: str = ""
-
-
-@dataclass(frozen=True)
-class IndexMeta:
-    """What an index was built from, stored beside it as JSON."""
-
-    model: str
-    dim: int
-    content_hash: str
-    built_at: str
-    counts: dict[str, int]
-    faiss_file: str = ""
-    faiss_sha256: str = ""
-    format_version: int = FORMAT_VERSION
-    payloads: list[str] = field(default_factory=list)
-    encoder_file: str = ""  # ONNX encoder in the same folder; "" when sentence-transformers runs
-    encoder_sha256: str = ""
-    encoder_source: str = ""  # fingerprint of the model files it was exported from
-    checks_file: str = ""  # the message checker's vectors; "" when there are none
-    checks_sha256: str = ""
-    check_payloads: list[str] = field(default_factory=list)  # "entry:<id>" or "flag:<id>"
-    # The encoder that made the checker's vectors and encodes messages (the int8 copy of
-    # encoder_file); "" when the main encoder does both.
-    check_encoder_file: str = ""
-    check_encoder_sha256: str = ""
-    zh_model: str = ""  # the encoder of Chinese questions; "" when the main model does it
-    zh_dim: int = 0
-    zh_faiss_file: str = ""  # the same rows (payloads) as faiss_file, encoded by zh_model
-    zh_faiss_sha256: str = ""
+from bot.search.index_meta import (  # noqa: F401  (META_FILE, read_meta: re-exported)
+    FORMAT_VERSION,
+    META_FILE,
+    EncoderRecord,
+    IndexMeta,
+    read_meta,
+)
 
 
 class VectorIndex:
@@ -213,71 +179,6 @@ class VectorIndex:
         faiss.write_index(self._faiss, str(tmp))
         fsync_file(tmp)
         os.replace(tmp, directory / name)
-
-
-def read_meta(directory: Path) -> IndexMeta:
-    """Read `meta.json`; raise IndexMissingError or IndexCorruptError with the path."""
-    path = directory / META_FILE
-    if not path.is_file():
-        raise IndexMissingError(
-            f"no index at {directory} ({META_FILE} is missing): "
-            "run `python scripts/build_index.py`"
-        )
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        meta = IndexMeta(**data)
-    except (OSError, ValueError, TypeError) as exc:
-        raise IndexCorruptError(f"{path} is unreadable ({exc}): rebuild the index") from exc
-    wrong = _wrongly_typed(meta)
-    if wrong:
-        raise IndexCorruptError(
-            f"{path} is unreadable (wrong type of {', '.join(wrong)}): rebuild the index"
-        )
-    if meta.format_version != FORMAT_VERSION:
-        raise IndexStaleError(
-            f"{path} has index format {meta.format_version}, this version reads "
-            f"{FORMAT_VERSION}: rebuild the index"
-        )
-    return meta
-
-
-_FIELD_TYPES: dict[str, type] = {
-    "model": str,
-    "dim": int,
-    "content_hash": str,
-    "built_at": str,
-    "counts": dict,
-    "faiss_file": str,
-    "faiss_sha256": str,
-    "format_version": int,
-    "payloads": list,
-    "encoder_file": str,
-    "encoder_sha256": str,
-    "encoder_source": str,
-    "checks_file": str,
-    "checks_sha256": str,
-    "check_payloads": list,
-    "check_encoder_file": str,
-    "check_encoder_sha256": str,
-    "zh_model": str,
-    "zh_dim": int,
-    "zh_faiss_file": str,
-    "zh_faiss_sha256": str,
-}
-
-
-def _wrongly_typed(meta: IndexMeta) -> list[str]:
-    """The fields of a parsed meta.json whose JSON type is not the one written by `save`."""
-    wrong = [
-        name
-        for name, kind in _FIELD_TYPES.items()
-        if not isinstance(getattr(meta, name), kind) or isinstance(getattr(meta, name), bool)
-    ]
-    for name in ("payloads", "check_payloads"):
-        values = getattr(meta, name)
-        if name not in wrong and not all(isinstance(p, str) for p in values):
-            wrong.append(name)
-    return wrong
 
 
 def load_index(directory: Path) -> tuple[VectorIndex, IndexMeta]:
