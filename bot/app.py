@@ -30,6 +30,7 @@ from bot.quizzes.models import Quiz
 from bot.search.batcher import AsyncSearcher
 from bot.search.config import RetrievalConfig
 from bot.search.embedder import Embedder, shared_embedder
+from bot.search.encoders import zh_encoder_source
 from bot.search.index import (
     REBUILD,
     check_encoder_path,
@@ -39,6 +40,7 @@ from bot.search.index import (
     load_index,
     load_zh_vectors,
     read_meta,
+    zh_encoder_path,
 )
 from bot.search.retriever import DenseRoute, Retriever
 from bot.search.scope import load_scope
@@ -91,16 +93,19 @@ def open_retriever(
     index, meta = load_index(where)
     given = embedder is not None  # a caller's embedder encodes questions in every language
     zh_model = None if given else settings.chinese_model
+    zh_source = zh_encoder_source(meta.zh_model) if meta.zh_encoder_file and not given else None
     check_fresh(
-        meta, model=settings.model, content_hash=content_hash(kb), where=where, zh_model=zh_model
-    )
+        meta, model=settings.model, content_hash=content_hash(kb), where=where, zh_model=zh_model,
+        zh_source=zh_source,
+    )  # fmt: skip
     zh = None
     if embedder is None:
         onnx_file = encoder_path(where, meta)
         embedder = shared_embedder(settings.model, onnx_file, settings.encoder_threads)
         zh_vectors = load_zh_vectors(where, meta)
         if zh_vectors is not None:
-            zh_embedder = shared_embedder(meta.zh_model, None, settings.encoder_threads)
+            zh_file = zh_encoder_path(where, meta)
+            zh_embedder = shared_embedder(meta.zh_model, zh_file, settings.encoder_threads)
             zh = DenseRoute(zh_vectors, zh_embedder)
     try:
         config = retrieval_config(settings)

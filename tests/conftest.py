@@ -127,13 +127,17 @@ def real_index_dir(  # type: ignore[no-untyped-def]
     message checker, and multilingual-e5-small on ONNX Runtime for Chinese questions, as the
     bot runs them), built once per session."""
     from bot.search.embedder import DEFAULT_MODEL, DEFAULT_ZH_MODEL, shared_embedder
+    from bot.search.encoders import prepare_zh_encoder
     from bot.search.indexing import build_index
 
     out = tmp_path_factory.mktemp("index")
-    zh = (DEFAULT_ZH_MODEL, shared_embedder(DEFAULT_ZH_MODEL, None, 2))
+    graph = prepare_zh_encoder(out, DEFAULT_ZH_MODEL)  # e5's int8 graph, in the index folder
+    assert graph is not None
+    zh = (DEFAULT_ZH_MODEL, shared_embedder(DEFAULT_ZH_MODEL, graph.path, 2))
     build_index(
-        kb, real_embedder, out, DEFAULT_MODEL, encoder=real_encoder, zh=zh, check=real_check
-    )
+        kb, real_embedder, out, DEFAULT_MODEL, encoder=real_encoder, zh=zh, check=real_check,
+        zh_encoder=graph,
+    )  # fmt: skip
     return out
 
 
@@ -152,13 +156,14 @@ def real_retriever(kb, real_index_dir, real_embedder):  # type: ignore[no-untype
     """A hybrid retriever over the real knowledge base and models (Chinese questions on their
     own encoder, as the bot runs them)."""
     from bot.search.embedder import shared_embedder
-    from bot.search.index import load_index, load_zh_vectors
+    from bot.search.index import load_index, load_zh_vectors, zh_encoder_path
     from bot.search.retriever import DenseRoute, Retriever
 
     index, meta = load_index(real_index_dir)
     zh_vectors = load_zh_vectors(real_index_dir, meta)
     assert zh_vectors is not None
-    zh = DenseRoute(zh_vectors, shared_embedder(meta.zh_model, None, 1))
+    graph = zh_encoder_path(real_index_dir, meta)
+    zh = DenseRoute(zh_vectors, shared_embedder(meta.zh_model, graph, 1))
     return Retriever(kb, index, real_embedder, zh=zh)
 
 

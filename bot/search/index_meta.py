@@ -51,6 +51,11 @@ class IndexMeta:
     zh_dim: int = 0
     zh_faiss_file: str = ""  # the same rows (payloads) as faiss_file, encoded by zh_model
     zh_faiss_sha256: str = ""
+    # The graph zh_model runs, in the same folder (`bot.search.encoders.prepare_zh_encoder`);
+    # "" when it runs none, or for an index built before there was one.
+    zh_encoder_file: str = ""
+    zh_encoder_sha256: str = ""
+    zh_encoder_source: str = ""  # fingerprint of what it was made from
 
 
 def read_meta(directory: Path) -> IndexMeta:
@@ -101,6 +106,9 @@ _FIELD_TYPES: dict[str, type] = {
     "zh_dim": int,
     "zh_faiss_file": str,
     "zh_faiss_sha256": str,
+    "zh_encoder_file": str,
+    "zh_encoder_sha256": str,
+    "zh_encoder_source": str,
 }
 
 

@@ -105,6 +105,7 @@ def build_index(
     encoder: EncoderFile | None = None,
     zh: tuple[str, Embedder] | None = None,
     check: tuple[EncoderFile, Embedder] | None = None,
+    zh_encoder: EncoderFile | None = None,
 ) -> IndexMeta:
     """Embed the knowledge base and write the index into `out` atomically.
 
@@ -112,6 +113,7 @@ def build_index(
     `zh` is the model name and embedder of Chinese questions, when not the main one: every
     row is encoded by it too. `check` is the message checker's own encoder file and embedder
     (the int8 copy), when it has one: it encodes the checker's texts, and is kept in `out`.
+    `zh_encoder` is the file `zh`'s embedder runs, if any (`prepare_zh_encoder`): kept too.
     """
     texts, payloads = index_texts(kb)
     vectors = embed_all(embedder, texts, progress)
@@ -128,6 +130,7 @@ def build_index(
         counts.update(check_vectors=len(extra), flags=len(kb.flags))
     with build_lock(out):  # one build at a time writes into (and cleans up) `out`
         record, check_record = _placed(encoder, out), _placed(check[0] if check else None, out)
+        zh_record = _placed(zh_encoder, out)
         return VectorIndex(vectors, payloads).save(
             out,
             model=model_name,
@@ -137,6 +140,7 @@ def build_index(
             checks=checks,
             zh=zh_vectors,
             check_encoder=check_record,
+            zh_encoder=zh_record,
         )
 
 
