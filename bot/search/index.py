@@ -6,7 +6,8 @@ which names that file, the message checker's vectors (`checks-<stamp>.faiss`: en
 `examples:` and red-flag phrasings, with their own payloads) and the ONNX encoder file the
 vectors were made with, if any (`bot.search.encoders`), and, when questions in Chinese have an
 encoder of their own, the same rows encoded by it (`vectors-zh-<stamp>.faiss`) and the graph
-that encoder runs, if it runs one (`encoder-zh-<hash>.onnx`). `meta.json`
+that encoder runs, if it runs one (`encoder-zh-<hash>.onnx`), and jieba's prefix dictionary
+(`segmenter-<hash>.json`, `bot.search.segmenter`). `meta.json`
 is replaced last with `os.replace`, so it is the commit point: an interrupted build leaves the
 previous meta and its vectors in place and usable.
 
@@ -105,6 +106,7 @@ class VectorIndex:
         zh: tuple[str, VectorIndex] | None = None,
         check_encoder: EncoderRecord | None = None,
         zh_encoder: EncoderRecord | None = None,
+        segmenter: EncoderRecord | None = None,
     ) -> IndexMeta:
         """Write the index atomically into `directory` and return its metadata.
 
@@ -112,13 +114,15 @@ class VectorIndex:
         `checks` are the message checker's vectors, written beside them (made by
         `check_encoder`, a file in `directory`, when given); `zh` is the model that encodes
         Chinese questions and these rows encoded by it (running `zh_encoder`, a file in
-        `directory`, when given).
+        `directory`, when given); `segmenter` is jieba's prefix dictionary, a file in
+        `directory` (`bot.search.segmenter`).
         """
         if zh is not None and zh[1].payloads != self.payloads:
             raise ValueError("the Chinese encoder's vectors must hold the same rows")
         if zh is None and zh_encoder is not None and zh_encoder.file:
             raise ValueError("a Chinese questions' encoder file needs their vectors (zh)")
-        encoders = tuple(e or EncoderRecord() for e in (encoder, check_encoder, zh_encoder))
+        given = (encoder, check_encoder, zh_encoder, segmenter)
+        encoders = tuple(e or EncoderRecord() for e in given)
         with build_lock(directory):
             return self._save(directory, model, content_hash, counts, encoders, checks, zh)
 
@@ -132,12 +136,12 @@ class VectorIndex:
         checks: VectorIndex | None,
         zh: tuple[str, VectorIndex] | None = None,
     ) -> IndexMeta:
-        """`save` under the build lock (`encoders`: the main one, the checker's and Chinese
-        questions')."""
-        encoder, check_encoder, zh_encoder = encoders
+        """`save` under the build lock (`encoders`: the files the bot runs: the main encoder,
+        the checker's, Chinese questions' and jieba's dictionary)."""
+        encoder, check_encoder, zh_encoder, segmenter = encoders
         for record in encoders:
             if record.file and not (directory / record.file).is_file():
-                raise ValueError(f"encoder file {record.file!r} is not in {directory}")
+                raise ValueError(f"file {record.file!r} is not in {directory}")
             if record.file:
                 fsync_file(directory / record.file)  # on disk before meta.json names it
         directory.mkdir(parents=True, exist_ok=True)
@@ -178,6 +182,9 @@ class VectorIndex:
                 sha256_file(directory / zh_encoder.file) if zh_encoder.file else ""
             ),
             zh_encoder_source=zh_encoder.source,
+            segmenter_file=segmenter.file,
+            segmenter_sha256=sha256_file(directory / segmenter.file) if segmenter.file else "",
+            segmenter_source=segmenter.source,
         )
         write_json_atomic(directory / META_FILE, asdict(meta))
         keep = {faiss_name, checks_name, zh_name, *(e.file for e in encoders)}
@@ -206,6 +213,8 @@ def load_index(directory: Path) -> tuple[VectorIndex, IndexMeta]:
         _checked_file(directory, meta.zh_faiss_file, meta.zh_faiss_sha256)
     if meta.zh_encoder_file:
         _checked_file(directory, meta.zh_encoder_file, meta.zh_encoder_sha256)
+    if meta.segmenter_file:
+        _checked_file(directory, meta.segmenter_file, meta.segmenter_sha256)
     return _read_vectors(path, meta.payloads, meta.dim), meta
 
 
@@ -257,6 +266,11 @@ def encoder_path(directory: Path, meta: IndexMeta) -> Path | None:
 def zh_encoder_path(directory: Path, meta: IndexMeta) -> Path | None:
     """The graph Chinese questions' encoder runs, or None when the index holds none."""
     return directory / meta.zh_encoder_file if meta.zh_encoder_file else None
+
+
+def segmenter_path(directory: Path, meta: IndexMeta) -> Path | None:
+    """jieba's prefix dictionary in the index, or None when the index holds none."""
+    return directory / meta.segmenter_file if meta.segmenter_file else None
 
 
 def check_encoder_path(directory: Path, meta: IndexMeta) -> Path | None:
@@ -320,10 +334,10 @@ def _remove_stale_files(directory: Path, keep: set[str]) -> None:
     try:
         live = read_meta(directory)
         keep |= {live.faiss_file, live.checks_file, live.encoder_file, live.zh_faiss_file}
-        keep |= {live.check_encoder_file, live.zh_encoder_file}
+        keep |= {live.check_encoder_file, live.zh_encoder_file, live.segmenter_file}
     except ScamWiseError:
         pass
-    for pattern in ("vectors-*.faiss", "checks-*.faiss", "encoder-*.onnx"):
+    for pattern in ("vectors-*.faiss", "checks-*.faiss", "encoder-*.onnx", "segmenter-*.json"):
         for path in directory.glob(pattern):
             if path.name not in keep:
                 path.unlink(missing_ok=True)

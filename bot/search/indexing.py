@@ -106,6 +106,7 @@ def build_index(
     zh: tuple[str, Embedder] | None = None,
     check: tuple[EncoderFile, Embedder] | None = None,
     zh_encoder: EncoderFile | None = None,
+    segmenter: EncoderFile | None = None,
 ) -> IndexMeta:
     """Embed the knowledge base and write the index into `out` atomically.
 
@@ -113,7 +114,8 @@ def build_index(
     `zh` is the model name and embedder of Chinese questions, when not the main one: every
     row is encoded by it too. `check` is the message checker's own encoder file and embedder
     (the int8 copy), when it has one: it encodes the checker's texts, and is kept in `out`.
-    `zh_encoder` is the file `zh`'s embedder runs, if any (`prepare_zh_encoder`): kept too.
+    `zh_encoder` is the file `zh`'s embedder runs, if any (`prepare_zh_encoder`), and
+    `segmenter` jieba's prefix dictionary (`prepare_segmenter`): both kept in `out` too.
     """
     texts, payloads = index_texts(kb)
     vectors = embed_all(embedder, texts, progress)
@@ -130,7 +132,7 @@ def build_index(
         counts.update(check_vectors=len(extra), flags=len(kb.flags))
     with build_lock(out):  # one build at a time writes into (and cleans up) `out`
         record, check_record = _placed(encoder, out), _placed(check[0] if check else None, out)
-        zh_record = _placed(zh_encoder, out)
+        zh_record, segmenter_record = _placed(zh_encoder, out), _placed(segmenter, out)
         return VectorIndex(vectors, payloads).save(
             out,
             model=model_name,
@@ -141,6 +143,7 @@ def build_index(
             zh=zh_vectors,
             check_encoder=check_record,
             zh_encoder=zh_record,
+            segmenter=segmenter_record,
         )
 
 

@@ -15,6 +15,7 @@ import re
 import threading
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import bm25s
@@ -23,6 +24,7 @@ from bm25s.stopwords import STOPWORDS_EN
 
 from bot.knowledge.models import Entry
 from bot.search.languages import ChineseTokens, SearchLanguage, to_simplified
+from bot.search.segmenter import loaded_tokenizer
 
 # bm25s sets its own logger to DEBUG when imported, so its "Building index" lines appeared at
 # every start whatever SCAMWISE_LOG_LEVEL said: let it follow the root logger's level instead.
@@ -38,6 +40,8 @@ _STOP_ZH = frozenset(
     真的 是不是 一下 一直 现在 然后 但是 可以 自己 还是 就是 咋 咩 嘅 系 唔""".split()  # noqa: SIM905
 )
 _JIEBA_LOCK = threading.Lock()
+_LOAD_LOCK = threading.Lock()
+_SEGMENTER: Any = None  # jieba's tokenizer, once loaded (`load_segmenter`)
 
 
 @lru_cache(maxsize=1)
@@ -47,20 +51,24 @@ def _stemmer() -> Any:
     return Stemmer.Stemmer("english")
 
 
-@lru_cache(maxsize=1)
+def load_segmenter(prefix_dict: Path | None = None) -> Any:
+    """jieba's segmenter with its dictionary loaded, once per process, without its log lines.
+
+    `prefix_dict` is the index's copy of jieba's dictionary (`bot.search.segmenter`), read
+    faster than jieba reads its own; the first call loads, later ones return the same one.
+    """
+    global _SEGMENTER
+    with _LOAD_LOCK:
+        if _SEGMENTER is None:
+            import jieba
+
+            jieba.setLogLevel(logging.WARNING)  # it prints "Building prefix dict..." at INFO
+            _SEGMENTER = loaded_tokenizer(prefix_dict)
+        return _SEGMENTER
+
+
 def _jieba() -> Any:
-    """jieba's segmenter with its dictionary loaded, once per process, without its log lines."""
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)  # it prints "Building prefix dict..." at INFO
-    tokenizer = jieba.Tokenizer()
-    tokenizer.initialize()
-    return tokenizer
-
-
-def load_segmenter() -> None:
-    """Load jieba's dictionary now (at start-up) rather than at the first Chinese question."""
-    _jieba()
+    return load_segmenter()
 
 
 def add_terms(terms: Iterable[str]) -> None:
