@@ -42,7 +42,8 @@ _SOURCE_FILES = (
 
 @dataclass(frozen=True)
 class EncoderFile:
-    """An exported ONNX encoder: where it is and what it was made from."""
+    """A file of the index folder that the bot runs (an exported ONNX encoder, e5's graph,
+    jieba's dictionary): where it is and what it was made from."""
 
     path: Path
     source: str  # fingerprint of the model files and the export version

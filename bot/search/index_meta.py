@@ -18,7 +18,7 @@ FORMAT_VERSION = 3  # 2: the ONNX encoder file is part of the index; 3: the chec
 
 @dataclass(frozen=True)
 class EncoderRecord:
-    """The encoder file that made the vectors, as recorded in meta.json."""
+    """A file the bot runs (an encoder, a graph, jieba's dictionary), as recorded in meta.json."""
 
     file: str = ""
     source: str = ""
