@@ -52,10 +52,9 @@ def write_graph(path: Path, target: Path) -> None:
     """Build the int8 graph of model file `path` and write it to `target`, renamed into place
     whole (a killed build leaves no partial file under that name)."""
     from bot.search.e5_graph import build_graph
+    from bot.search.index_files import write_bytes_atomic
 
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_bytes(build_graph(read_e5_file(path)))
-    tmp.replace(target)
+    write_bytes_atomic(target, build_graph(read_e5_file(path)))
 
 
 class E5Encoder:

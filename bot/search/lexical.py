@@ -58,6 +58,8 @@ def load_segmenter(prefix_dict: Path | None = None) -> Any:
     faster than jieba reads its own; the first call loads, later ones return the same one.
     """
     global _SEGMENTER
+    if _SEGMENTER is not None:  # every Chinese tokenization asks: no lock once loaded
+        return _SEGMENTER
     with _LOAD_LOCK:
         if _SEGMENTER is None:
             import jieba

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from bot.errors import IndexCorruptError
+from bot.search.index_files import write_json_atomic
 
 FORMAT = 1  # raise when the file's layout changes
 
@@ -52,9 +52,7 @@ def write_prefix_dict(target: Path, source: str) -> None:
         raise ValueError("a jieba word holds a newline")
     data = {"source": source, "total": total, "words": "\n".join(words),
             "counts": [freq[w] for w in words]}  # fmt: skip
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, target)
+    write_json_atomic(target, data, indent=None)
 
 
 def read_prefix_dict(path: Path) -> tuple[dict[str, int], int] | None:
@@ -68,8 +66,12 @@ def read_prefix_dict(path: Path) -> tuple[dict[str, int], int] | None:
         total = data["total"]
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise IndexCorruptError(f"{path} is unreadable ({exc}): rebuild the index") from exc
-    if len(words) != len(counts) or not isinstance(total, int):
-        raise IndexCorruptError(f"{path} holds {len(words)} words but {len(counts)} counts")
+    if not isinstance(total, int):
+        raise IndexCorruptError(f"{path}: its total is not a count: rebuild the index")
+    if len(words) != len(counts):
+        raise IndexCorruptError(
+            f"{path} holds {len(words)} words but {len(counts)} counts: rebuild the index"
+        )
     return dict(zip(words, counts, strict=True)), total
 
 
