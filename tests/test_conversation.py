@@ -380,7 +380,7 @@ async def test_console_quit_words_end_the_chat(conversation: Conversation, word:
 
 
 def test_inline_preview_marks_only_cut_text() -> None:
-    from bot.conversation.core import _preview
+    from bot.conversation.inline_mode import _preview
 
     assert _preview("short answer") == "short answer"
     long = "word " * 60

@@ -8,22 +8,23 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from bot.answers import compose
 from bot.conversation import texts, views
 from bot.conversation.actions import Action, encode, parse
 from bot.conversation.flood import FloodGuard, Verdict
+from bot.conversation.group_quizzes import GroupQuizzes
 from bot.conversation.help_flow import HELP_VERBS, HelpFlow
+from bot.conversation.inline_mode import InlineMode
 from bot.conversation.quiz_flow import QUIZ_COMMANDS, QUIZ_VERBS, QuizFlow
 from bot.conversation.regions import RegionMemory
-from bot.conversation.replies import Article, Outcome, QuizPlan, Reply, Who
+from bot.conversation.replies import Article, Outcome, Reply, Who
 from bot.i18n import _, current_language, speaking
 from bot.i18n.hant import Traditional
 from bot.i18n.speaker import Speaker, split_link_language
-from bot.knowledge.localize import DEFAULT_LANGUAGE, LANGUAGES, entry_text
+from bot.knowledge.localize import LANGUAGES, entry_text
 from bot.knowledge.models import TOPICS, Entry, KnowledgeBase
 from bot.knowledge.placeholders import fill, values_from
 from bot.search.results import SearchResult, Status
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
     from bot.conversation.check_flow import CheckFlow
     from bot.quizzes.engine import QuizEngine
     from bot.quizzes.models import Quiz
-    from bot.quizzes.repo import Run
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +79,9 @@ class ConversationConfig:
     retention_days: int = 180  # SCAMWISE_RETENTION_DAYS, stated by the privacy answer
 
 
-class Conversation:
-    """One shared conversation core for every adapter and every user."""
+class Conversation(GroupQuizzes, InlineMode):
+    """One shared conversation core for every adapter and every user (group quizzes and inline
+    mode in their own modules)."""
 
     def __init__(
         self,
@@ -362,76 +363,7 @@ class Conversation:
         done = _(texts.FORGET_DONE).format(records=texts.records(count))
         return Outcome([views.text_reply(done, edit=True)])
 
-    # --- group quizzes (the Telegram adapter posts the polls) --------------------------------
-
-    async def group_quiz_plan(self, who: Who, quiz_id: str) -> QuizPlan | Reply:
-        """Start a group quiz: its run id, intro and poll specs, or a Reply saying why not."""
-        lang = await self.speaker.resolve(who)
-        with speaking(lang):
-            plan: QuizPlan | Reply = (
-                views.text_reply(_(texts.QUIZ_UNAVAILABLE))
-                if self.quiz is None
-                else await self.quiz.group_plan(who, quiz_id)
-            )
-        if isinstance(plan, QuizPlan):  # the leaderboard comes in the same language
-            self._run_languages[plan.run_id] = (lang, who)
-        return await self.speaker.finish(lang, who, plan)
-
-    async def group_quiz_resume(self, run: Run) -> tuple[QuizPlan, Who] | None:
-        """The rest of a group quiz whose replica stopped, in the language it began in, and
-        who it speaks to (the group); None when its quiz is gone."""
-        if self.quiz is None:
-            return None
-        lang = run.language or DEFAULT_LANGUAGE
-        who = Who(0, run.chat_id, group=True)
-        with speaking(lang):
-            plan = self.quiz.group_resume(run)
-        if plan is None:
-            return None
-        self._run_languages[run.id] = (lang, who)  # the leaderboard in the same language
-        return await self.speaker.finish(lang, who, plan), who
-
-    async def claim_group_step(self, run_id: int, index: int, due_in_s: float | None) -> bool:
-        """Take step `index` of a group quiz run (a poll, then the leaderboard at the end)
-        for this replica, the next due in `due_in_s`; False when another replica took it."""
-        if self.quiz is None:
-            return False
-        return await self.quiz.claim_group_step(run_id, index, due_in_s)
-
-    async def stalled_group_runs(self, stall_s: float, max_age_s: float) -> list[Run]:
-        """Group quiz runs left behind by a replica that stopped (for the leading replica)."""
-        return [] if self.quiz is None else await self.quiz.stalled_group_runs(stall_s, max_age_s)
-
-    async def on_poll_sent(
-        self, run_id: int, question_index: int, poll_id: str, correct_option: int
-    ) -> None:
-        """Remember the Telegram id of a posted quiz poll so that its answers count."""
-        if self.quiz is not None:
-            await self.quiz.poll_sent(run_id, question_index, poll_id, correct_option)
-
-    async def on_poll_answer(
-        self, poll_id: str, user_id: int, first_name: str, option_ids: Sequence[int]
-    ) -> None:
-        """Count a group member's vote (unknown polls and retracted votes are ignored)."""
-        if self.quiz is not None:
-            await self.quiz.poll_answer(poll_id, user_id, first_name, option_ids)
-
-    async def group_leaderboard(self, run_id: int) -> Reply:
-        """Finish a group quiz and show first names with their correct answers."""
-        lang, who = self._run_languages.pop(run_id, ("en", None))
-        with speaking(lang):
-            board = (
-                views.text_reply(_(texts.QUIZ_UNAVAILABLE))
-                if self.quiz is None
-                else await self.quiz.leaderboard(run_id)
-            )
-        return await self.speaker.finish(lang, who, board)
-
-    # --- inline mode ------------------------------------------------------------------------
-
-    def admit_inline(self, who: Who) -> bool:
-        """True when the user's inline queries are within their (separate) budget."""
-        return self.inline_flood.check(who.user_id) is Verdict.ALLOW
+    # --- inline mode (the rest is in bot.conversation.inline_mode) --------------------------
 
     async def inline(self, query: str, who: Who | None = None) -> list[Article]:
         """The top three entries for an inline query (none when nothing fits).
@@ -440,26 +372,6 @@ class Conversation:
         """
         who = who or Who(user_id=0, chat_id=0)
         return await self.speak(who, lambda: self._inline(query), query)
-
-    async def _inline(self, query: str) -> list[Article]:
-        head, _sep, rest = query.strip().partition(" ")
-        if head.lower() == "check" and self.checks is not None:
-            article = await self.checks.article(rest)
-            return [article] if article is not None else []
-        result = await self.search(query, 3)
-        if result.status in (Status.EMPTY, Status.DECLINED):
-            return []
-        articles = []
-        for hit in result.hits[:3]:
-            if hit.score < self.config.threshold:
-                continue
-            entry = self._entry(hit.entry_id)
-            answer = compose(entry, self.kb, self.values, current_language())
-            short = entry_text(entry, current_language()).short
-            description = _preview(fill(short, self.values) or answer.text)
-            text = self.help.inline_text(answer.entry_id)
-            articles.append(Article(answer.entry_id, answer.title, description, text))
-        return articles
 
     # --- helpers ----------------------------------------------------------------------------
 
@@ -492,13 +404,6 @@ class Conversation:
             )
         except Exception:  # storage trouble must not stop the answer
             log.exception("could not store an unanswered question")
-
-
-def _preview(text: str, limit: int = 120) -> str:
-    """The start of an answer for an inline result: whole words, "…" only when cut."""
-    if len(text) <= limit:
-        return text
-    return text[:limit].rsplit(" ", 1)[0] + "…"
 
 
 def _review_status(result: SearchResult, config: ConversationConfig) -> str | None:
